@@ -39,7 +39,7 @@ TEST(Uuid, ParsesItsOwnCanonicalFormOnly) {
 
 TEST(Uuid, FromPortsIsRepeatableAndDistinctPerDraw) {
   fakes::FakeClock clock;
-  clock.set(std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123)));
+  clock.setNow(std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123)));
   CountingRandom random;
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
