@@ -142,5 +142,125 @@ TEST(ApiServerObjects, UnsetAndFalseStayDistinctThroughRoundTrip) {
   EXPECT_THAT(toJson(*b), ::testing::Not(HasSubstr("immutable")));
 }
 
+
+// ---- every field set: the writer forgets nothing ----
+
+ObjectMeta fullMeta(std::string name) {
+  ObjectMeta m;
+  m.name = std::move(name);
+  m.namespace_ = "ns";
+  m.uid = "uid-1";
+  m.resource_version = "42";
+  m.generation = 7;
+  m.labels = {{std::string(kLabelPublic), "true"}};
+  m.annotations = {{"note", "{\"json\": [1]}"}};
+  m.owner_references = {OwnerReference{"opendepot.defdev.io/v1alpha1", "Module", "m", "u", true,
+                                       false}};
+  m.finalizers = {std::string(kFinalizer)};
+  m.creation_timestamp = "2026-01-01T00:00:00Z";
+  m.deletion_timestamp = "2026-01-02T00:00:00Z";
+  return m;
+}
+
+StatusCommon fullCommon() {
+  return StatusCommon{5, {Condition{"Ready", "False", "Failed", "fetch failed: 404",
+                                    "2026-01-01T00:00:01Z", 5},
+                          Condition{"Synced", "Unknown", "", "", "", std::nullopt}}};
+}
+
+StorageConfig fullStorage() {
+  StorageConfig s;
+  s.s3 = S3Config{"bucket", "prefix/", "eu-west-1"};
+  s.azure_storage = AzureStorageConfig{"acct", "https://acct.blob.core.windows.net", "sub", "rg"};
+  s.gcs = GcsConfig{"gbucket"};
+  s.file_system = FileSystemConfig{"/data"};
+  s.presign = PresignConfig{true, "15m", false};
+  return s;
+}
+
+ModuleConfig fullModuleConfig() {
+  return ModuleConfig{"tar", GithubClientConfig{true}, false, "mod", "aws", "owner",
+                      "https://github.com/owner/mod", fullStorage(), ">= 1.0.0", 0};
+}
+
+ProviderConfig fullProviderConfig() {
+  return ProviderConfig{"aws", "hashicorp", {"linux", "darwin"}, {"amd64"},
+                        GithubClientConfig{false}, "https://github.com/hashicorp/terraform-provider-aws",
+                        fullStorage(), 3, "~> 5.0"};
+}
+
+Scan fullScan(std::optional<std::string> version) {
+  return Scan{"2026-01-01T00:00:00Z", std::move(version),
+              {SecurityFinding{"CVE-1", "pkg", "1.0", "1.1", "HIGH", "t"},
+               SecurityFinding{"AVD-2", "main.tf", "", "", "LOW", ""}}};
+}
+
+TEST(RoundTrip, ModuleWithEveryField) {
+  Module m{fullMeta("mod"), {}, {}};
+  m.spec = ModuleSpec{true, fullModuleConfig(),
+                      {ModuleVersion{"a.zip", "mod-1-0-0", true, "1.0.0"}, ModuleVersion{}}};
+  m.spec.versions[1].version = "v2.0.0";
+  static_cast<StatusCommon&>(m.status) = fullCommon();
+  m.status.latest_version = "v2.0.0";
+  m.status.file_name = "unused";
+  m.status.synced = true;
+  m.status.sync_status = "Successfully synced module";
+  m.status.module_version_refs = {{"1.0.0", ModuleVersion{"a.zip", "mod-1-0-0", false, ""}}};
+  expectRoundTrip(m, [](auto j, auto l) { return parseModule(j, l); });
+}
+
+TEST(RoundTrip, ProviderWithEveryField) {
+  Provider p{fullMeta("aws"), {}, {}};
+  p.spec = ProviderSpec{true, fullProviderConfig(),
+                        {ProviderVersion{"amd64", "n", "linux", true, "5.80.0"}}};
+  static_cast<StatusCommon&>(p.status) = fullCommon();
+  p.status.latest_version = "v5.80.0";
+  p.status.file_name = "f";
+  p.status.sync_status = "s";
+  p.status.provider_version_refs = {{"5.80.0-linux-amd64", p.spec.versions[0]}};
+  p.status.source_scan = fullScan("5.80.0");
+  p.status.resolved_source_repository = "https://github.com/hashicorp/terraform-provider-aws";
+  expectRoundTrip(p, [](auto j, auto l) { return parseProvider(j, l); });
+}
+
+TEST(RoundTrip, VersionWithEveryField) {
+  Version v{fullMeta("aws-5-80-0-linux-amd64"), {}, {}};
+  v.spec = VersionSpec{"amd64", "0190.zip", true, std::nullopt, fullProviderConfig(), "linux",
+                       "Provider", "5.80.0"};
+  static_cast<StatusCommon&>(v.status) = fullCommon();
+  v.status.checksum = "abc=";
+  v.status.synced = true;
+  v.status.sync_status = "ok";
+  v.status.archive_size_bytes = int64_t{1} << 40;
+  v.status.binary_scan = fullScan(std::nullopt);
+  v.status.source_scan = fullScan(std::nullopt);
+  v.status.readme_config_map_ref = ConfigMapKeyRef{"x-readme", "README.md"};
+  expectRoundTrip(v, [](auto j, auto l) { return parseVersion(j, l); });
+  v.spec.provider_config_ref.reset();
+  v.spec.module_config_ref = fullModuleConfig();
+  v.spec.type = "Module";
+  expectRoundTrip(v, [](auto j, auto l) { return parseVersion(j, l); });
+}
+
+TEST(RoundTrip, DepotWithEveryField) {
+  Depot d{fullMeta("depot"), {}, {}};
+  d.spec.global = GlobalConfig{GithubClientConfig{true}, fullModuleConfig(), fullStorage()};
+  d.spec.module_configs = {fullModuleConfig(), fullModuleConfig()};
+  d.spec.provider_configs = {fullProviderConfig()};
+  d.spec.polling_interval_minutes = 0;
+  static_cast<StatusCommon&>(d.status) = fullCommon();
+  d.status.modules = {"mod"};
+  d.status.providers = {"aws", "null"};
+  expectRoundTrip(d, [](auto j, auto l) { return parseDepot(j, l); });
+}
+
+TEST(RoundTrip, GroupBindingAndAnyResource) {
+  GroupBinding b{fullMeta("g"), GroupBindingSpec{"\"a\" in groups", {"x-*"}, {"*"}}, {}};
+  static_cast<StatusCommon&>(b.status) = fullCommon();
+  expectRoundTrip(b, [](auto j, auto l) { return parseGroupBinding(j, l); });
+  AnyResource any(b);
+  expectRoundTrip(any, [](auto j, auto l) { return parseAnyResource(j, l); });
+}
+
 }  // namespace
 }  // namespace od::core
