@@ -1,0 +1,298 @@
+#include "events/codec.h"
+
+#include <array>
+
+#include "core/json.h"
+#include "core/json_writer.h"
+#include "events/streams.h"
+
+namespace od::events {
+namespace {
+
+using core::Errc;
+using core::Result;
+using simdjson::dom::element;
+
+constexpr std::array<EventTypeInfo, 12> kCatalogue = {{
+    {type::kResourceObserved, 1, streams::kResources},
+    {type::kResourceDeleted, 1, streams::kResources},
+    {type::kVersionSyncRequested, 1, streams::kWork},
+    {type::kDepotPollRequested, 1, streams::kWork},
+    {type::kArtifactStored, 1, streams::kFacts},
+    {type::kArtifactScanned, 1, streams::kFacts},
+    {type::kVersionSynced, 1, streams::kFacts},
+    {type::kVersionSyncFailed, 1, streams::kFacts},
+    {type::kVersionBlocked, 1, streams::kFacts},
+    {type::kChildrenApplied, 1, streams::kFacts},
+    {type::kReleasesDiscovered, 1, streams::kFacts},
+    {type::kArtifactDownloaded, 1, streams::kDownloads},
+}};
+
+// Reads the members of one event's data object; every error names the type and field.
+class DataReader {
+ public:
+  static Result<DataReader> open(std::string_view data, std::string_view type) {
+    auto doc = core::JsonDocument::parse(data, core::JsonLimits{kMaxDataBytes, 64});
+    if (!doc.ok()) {
+      return core::makeError(Errc::Corrupt, std::string(type) + " data: " + doc.error().message);
+    }
+    DataReader r(std::move(doc).value(), type);
+    if (r.doc_.root().get_object().get(r.obj_)) {
+      return r.fail("", "the data is not a JSON object");
+    }
+    return r;
+  }
+
+  // nullopt when the member is absent or null.
+  std::optional<element> find(std::string_view key) const {
+    element e;
+    if (obj_.at_key(key).get(e) || e.is_null()) {
+      return std::nullopt;
+    }
+    return e;
+  }
+
+  Result<std::string> str(std::string_view key, bool required) const {
+    auto e = find(key);
+    std::string_view s;
+    if (!e) {
+      return required ? Result<std::string>(fail(key, "missing")) : std::string();
+    }
+    if (e->get_string().get(s)) {
+      return wrongType(key, "string", *e);
+    }
+    return std::string(s);
+  }
+
+  Result<int64_t> int64(std::string_view key, int64_t fallback) const {
+    auto e = find(key);
+    int64_t v = 0;
+    if (!e) {
+      return fallback;
+    }
+    if (e->get_int64().get(v)) {
+      return wrongType(key, "integer", *e);
+    }
+    return v;
+  }
+
+  Result<bool> boolean(std::string_view key, bool fallback) const {
+    auto e = find(key);
+    bool v = false;
+    if (!e) {
+      return fallback;
+    }
+    if (e->get_bool().get(v)) {
+      return wrongType(key, "boolean", *e);
+    }
+    return v;
+  }
+
+  // A sub-document kept verbatim; `fallback` when absent.
+  Result<std::string> raw(std::string_view key, bool want_object, std::string fallback) const {
+    auto e = find(key);
+    if (!e) {
+      return fallback;
+    }
+    if (want_object ? !e->is_object() : !e->is_array()) {
+      return wrongType(key, want_object ? "object" : "array", *e);
+    }
+    return core::toJson(*e);
+  }
+
+  Result<std::map<std::string, std::string>> stringMap(std::string_view key) const {
+    std::map<std::string, std::string> out;
+    auto e = find(key);
+    simdjson::dom::object obj;
+    if (!e) {
+      return out;
+    }
+    if (e->get_object().get(obj)) {
+      return wrongType(key, "object", *e);
+    }
+    for (auto [k, v] : obj) {
+      std::string_view s;
+      if (v.get_string().get(s)) {
+        return fail(key, "member '" + std::string(k) + "' is not a string");
+      }
+      out.emplace(std::string(k), std::string(s));
+    }
+    return out;
+  }
+
+  core::Error fail(std::string_view key, std::string why) const {
+    std::string where = key.empty() ? std::string() : " field '" + std::string(key) + "'";
+    return core::makeError(Errc::Corrupt, type_ + " data:" + where + ": " + why);
+  }
+
+ private:
+  DataReader(core::JsonDocument doc, std::string_view type) : doc_(std::move(doc)), type_(type) {}
+  core::Error wrongType(std::string_view key, std::string_view want, element e) const {
+    return fail(key, "expected " + std::string(want) + ", got " +
+                         std::string(core::jsonTypeName(e)));
+  }
+
+  core::JsonDocument doc_;
+  simdjson::dom::object obj_;
+  std::string type_;
+};
+
+void writeStringMap(core::JsonWriter& w, std::string_view key,
+                    const std::map<std::string, std::string>& m) {
+  w.key(key).beginObject();
+  for (const auto& [k, v] : m) {
+    w.member(k, v);
+  }
+  w.endObject();
+}
+
+std::optional<SyncReason> parseSyncReason(std::string_view s) {
+  for (auto r : {SyncReason::New, SyncReason::ForceSync, SyncReason::Retry, SyncReason::Resync}) {
+    if (s == syncReasonName(r)) {
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::span<const EventTypeInfo> eventCatalogue() { return kCatalogue; }
+
+std::optional<int> knownSchemaVersion(std::string_view type) {
+  for (const auto& info : kCatalogue) {
+    if (info.name == type) {
+      return info.version;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view syncReasonName(SyncReason reason) {
+  switch (reason) {
+    case SyncReason::New: return "new";
+    case SyncReason::ForceSync: return "forceSync";
+    case SyncReason::Retry: return "retry";
+    case SyncReason::Resync: return "resync";
+  }
+  return "new";
+}
+
+std::string encodeData(const ResourceObserved& d) {
+  core::JsonWriter w;
+  w.beginObject().member("uid", d.uid).member("resourceVersion", d.resource_version);
+  w.member("generation", d.generation);
+  writeStringMap(w, "labels", d.labels);
+  writeStringMap(w, "annotations", d.annotations);
+  w.key("ownerReferences").raw(d.owner_references);
+  if (d.deletion_timestamp) {
+    w.member("deletionTimestamp", *d.deletion_timestamp);
+  }
+  w.key("spec").raw(d.spec).key("status").raw(d.status);
+  return w.endObject().take();
+}
+
+std::string encodeData(const ResourceDeleted& d) {
+  core::JsonWriter w;
+  w.beginObject().member("uid", d.uid).member("resourceVersion", d.resource_version);
+  return w.endObject().take();
+}
+
+std::string encodeData(const VersionSyncRequested& d) {
+  core::JsonWriter w;
+  w.beginObject().member("generation", d.generation).key("spec").raw(d.spec);
+  w.member("attempt", d.attempt).member("reason", syncReasonName(d.reason));
+  return w.endObject().take();
+}
+
+std::string encodeData(const VersionSyncFailed& d) {
+  core::JsonWriter w;
+  w.beginObject().member("generation", d.generation).member("reason", d.reason);
+  w.member("retryable", d.retryable).member("attempt", d.attempt);
+  if (d.next_attempt_at) {
+    w.member("nextAttemptAt", *d.next_attempt_at);
+  }
+  return w.endObject().take();
+}
+
+std::string encodeData(const ArtifactStored& d) {
+  core::JsonWriter w;
+  w.beginObject().member("generation", d.generation).member("fileName", d.file_name);
+  w.member("location", d.location).member("checksum", d.checksum).member("size", d.size);
+  return w.endObject().take();
+}
+
+Result<ResourceObserved> decodeData(std::string_view data, std::type_identity<ResourceObserved>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kResourceObserved));
+  ResourceObserved d;
+  OD_TRY(d.uid, r.str("uid", true));
+  OD_TRY(d.resource_version, r.str("resourceVersion", true));
+  OD_TRY(d.generation, r.int64("generation", 0));
+  OD_TRY(d.labels, r.stringMap("labels"));
+  OD_TRY(d.annotations, r.stringMap("annotations"));
+  OD_TRY(d.owner_references, r.raw("ownerReferences", false, "[]"));
+  OD_TRY(std::string deletion, r.str("deletionTimestamp", false));
+  if (!deletion.empty()) {
+    d.deletion_timestamp = std::move(deletion);
+  }
+  OD_TRY(d.spec, r.raw("spec", true, "{}"));
+  OD_TRY(d.status, r.raw("status", true, "{}"));
+  return d;
+}
+
+Result<ResourceDeleted> decodeData(std::string_view data, std::type_identity<ResourceDeleted>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kResourceDeleted));
+  ResourceDeleted d;
+  OD_TRY(d.uid, r.str("uid", true));
+  OD_TRY(d.resource_version, r.str("resourceVersion", true));
+  return d;
+}
+
+Result<VersionSyncRequested> decodeData(std::string_view data,
+                                        std::type_identity<VersionSyncRequested>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kVersionSyncRequested));
+  VersionSyncRequested d;
+  OD_TRY(d.generation, r.int64("generation", 0));
+  OD_TRY(d.spec, r.raw("spec", true, "{}"));
+  OD_TRY(d.attempt, r.int64("attempt", 1));
+  OD_TRY(std::string reason, r.str("reason", false));
+  if (!reason.empty()) {
+    auto parsed = parseSyncReason(reason);
+    if (!parsed) {
+      return r.fail("reason", "unknown sync reason '" + reason + "'");
+    }
+    d.reason = *parsed;
+  }
+  return d;
+}
+
+Result<VersionSyncFailed> decodeData(std::string_view data, std::type_identity<VersionSyncFailed>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kVersionSyncFailed));
+  VersionSyncFailed d;
+  OD_TRY(d.generation, r.int64("generation", 0));
+  OD_TRY(d.reason, r.str("reason", true));
+  OD_TRY(d.retryable, r.boolean("retryable", false));
+  OD_TRY(d.attempt, r.int64("attempt", 1));
+  if (r.find("nextAttemptAt")) {
+    OD_TRY(int64_t at, r.int64("nextAttemptAt", 0));
+    d.next_attempt_at = at;
+  }
+  return d;
+}
+
+Result<ArtifactStored> decodeData(std::string_view data, std::type_identity<ArtifactStored>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kArtifactStored));
+  ArtifactStored d;
+  OD_TRY(d.generation, r.int64("generation", 0));
+  OD_TRY(d.file_name, r.str("fileName", true));
+  OD_TRY(d.location, r.str("location", false));
+  OD_TRY(d.checksum, r.str("checksum", true));
+  OD_TRY(int64_t size, r.int64("size", 0));
+  if (size < 0) {
+    return r.fail("size", "negative");
+  }
+  d.size = static_cast<uint64_t>(size);
+  return d;
+}
+
+}  // namespace od::events

@@ -18,6 +18,9 @@
 // - The due set holds records to be appended at a later time (retries, polling).
 //   releaseDue() moves every record whose time has come into its stream atomically, with
 //   the same idempotence as append().
+// - A handle may be destroyed (or cancelled) from inside its own callback; that is a no-op.
+// - A pending re-read returns an entry whose stream entry was trimmed away with EMPTY fields
+//   (Valkey replies with a nil body); its delivery count is then not bumped.
 //
 // Thread affinity: loop thread only.
 
@@ -66,6 +69,9 @@ struct GroupRead {
   size_t count = 64;                       // at most this many entries
   std::chrono::milliseconds block{0};      // 0: return at once when nothing is there
   bool pending = false;                    // re-read own unacknowledged entries instead of new
+  // With pending = true: only own pending entries with ids greater than this (XREADGROUP's
+  // explicit id), so a consumer can page through a long pending list. Ignored otherwise.
+  std::string after_id = "0";
 };
 
 struct ClaimRequest {

@@ -1,0 +1,185 @@
+#include "events/envelope.h"
+
+#include <gtest/gtest.h>
+
+#include "events/codec.h"
+#include "events/streams.h"
+
+namespace od::events {
+namespace {
+
+Envelope sample() {
+  return Envelope{"ResourceObserved", 1, eventId({"ResourceObserved", "uid-1", "42"}),
+                  "Module/default/vpc", "corr-1", "", 1704067200000, R"({"uid":"uid-1"})"};
+}
+
+core::StreamFields without(core::StreamFields f, std::string_view name) {
+  std::erase_if(f, [&](const auto& kv) { return kv.first == name; });
+  return f;
+}
+
+core::StreamFields with(core::StreamFields f, std::string_view name, std::string value) {
+  for (auto& kv : f) {
+    if (kv.first == name) {
+      kv.second = std::move(value);
+    }
+  }
+  return f;
+}
+
+TEST(Envelope, EncodesTheEightFieldsInOrderAndRoundTrips) {
+  const auto fields = encodeEnvelope(sample());
+  std::vector<std::string> names;
+  for (const auto& kv : fields) {
+    names.push_back(kv.first);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"type", "v", "id", "key", "corr", "cause", "ts",
+                                             "data"}));
+  auto decoded = decodeEnvelope(fields);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().describe();
+  EXPECT_EQ(decoded->type, "ResourceObserved");
+  EXPECT_EQ(decoded->v, 1);
+  EXPECT_EQ(decoded->key, "Module/default/vpc");
+  EXPECT_EQ(decoded->corr, "corr-1");
+  EXPECT_EQ(decoded->ts, 1704067200000);
+  EXPECT_EQ(decoded->data, R"({"uid":"uid-1"})");
+}
+
+TEST(Envelope, IgnoresUnknownFieldsAndToleratesMissingCorrAndCause) {
+  auto fields = without(without(encodeEnvelope(sample()), "corr"), "cause");
+  fields.emplace_back("future", "x");
+  auto decoded = decodeEnvelope(fields);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().describe();
+  EXPECT_EQ(decoded->corr, "");
+}
+
+TEST(Envelope, RejectsEachMissingRequiredFieldAsCorrupt) {
+  for (std::string_view name : {"type", "v", "id", "key", "ts", "data"}) {
+    auto decoded = decodeEnvelope(without(encodeEnvelope(sample()), name));
+    ASSERT_FALSE(decoded.ok()) << name;
+    EXPECT_EQ(decoded.error().code, core::Errc::Corrupt);
+    EXPECT_NE(decoded.error().message.find(std::string(name)), std::string::npos)
+        << decoded.error().message;
+  }
+}
+
+TEST(Envelope, RejectsBadNumbersBadJsonAndHugeData) {
+  const auto base = encodeEnvelope(sample());
+  const std::vector<core::StreamFields> bad = {
+      with(base, "v", "one"),  with(base, "v", "0"),     with(base, "v", "-1"),
+      with(base, "v", ""),     with(base, "ts", "x1"),   with(base, "ts", "-5"),
+      with(base, "ts", "1.5"), with(base, "data", "{"),  with(base, "data", "[1,2]"),
+      with(base, "data", "\"s\""), with(base, "type", ""),
+      with(base, "data", "{\"a\":\"" + std::string(kMaxDataBytes, 'x') + "\"}"),
+  };
+  for (const auto& fields : bad) {
+    auto decoded = decodeEnvelope(fields);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error().code, core::Errc::Corrupt) << decoded.error().message;
+  }
+  auto twice = base;
+  twice.emplace_back("type", "Other");
+  EXPECT_FALSE(decodeEnvelope(twice).ok());
+}
+
+TEST(EventId, Fnv1a128MatchesPublishedVectors) {
+  EXPECT_EQ(toHex(fnv1a128("")), "6c62272e07bb014262b821756295c58d");
+  EXPECT_EQ(toHex(fnv1a128("a")), "d228cb696f1a8caf78912b704e4a8964");
+  EXPECT_EQ(toHex(fnv1a128("foobar")), "343e1662793c64bf6f0d3597ba446f18");
+}
+
+TEST(EventId, IsStableAcrossRunsAndSeparatesParts) {
+  // Fixed expectation: a change here changes every stored event id (and breaks dedupe).
+  EXPECT_EQ(eventId({"type", "uid"}), "8de776b4addf2e0e76a8d517ab539304");
+  EXPECT_EQ(eventId({"ResourceObserved", "uid-1", "42"}),
+            eventId({"ResourceObserved", "uid-1", "42"}));
+  EXPECT_NE(eventId({"ab", "c"}), eventId({"a", "bc"}));
+  EXPECT_NE(eventId({"ResourceObserved", "uid-1", "42"}),
+            eventId({"ResourceObserved", "uid-1", "43"}));
+  EXPECT_EQ(eventId({"x"}).size(), 32u);
+}
+
+TEST(EventId, AppendRecordDedupesOnTheEventId) {
+  auto record = toAppendRecord(streams::kResources, sample());
+  EXPECT_EQ(record.stream, "od:{ctl}:resources");
+  EXPECT_EQ(record.dedupe_id, sample().id);
+}
+
+TEST(Streams, BindingKeyNames) {
+  EXPECT_EQ(streams::kWork, "od:{ctl}:work");
+  EXPECT_EQ(streams::kFacts, "od:{ctl}:facts");
+  EXPECT_EQ(streams::kDead, "od:{ctl}:dead");
+  EXPECT_EQ(streams::kDue, "od:{ctl}:due");
+  EXPECT_EQ(streams::kDownloads, "od:{stats}:downloads");
+  EXPECT_EQ(streams::checkpointKey("readmodel"), "od:{ctl}:ckpt:readmodel");
+  EXPECT_EQ(streams::seenKey("abc"), "od:{ctl}:seen:abc");
+  EXPECT_EQ(streams::leaseKey("reconcile"), "od:{ctl}:lease:reconcile");
+}
+
+TEST(Catalogue, KnowsEveryTypeWithItsVersion) {
+  EXPECT_EQ(eventCatalogue().size(), 12u);
+  EXPECT_EQ(knownSchemaVersion("VersionSyncRequested"), 1);
+  EXPECT_EQ(knownSchemaVersion("ArtifactDownloaded"), 1);
+  EXPECT_EQ(knownSchemaVersion("SomethingNew"), std::nullopt);
+}
+
+TEST(Codec, ResourceObservedRoundTripsAndIgnoresUnknownFields) {
+  ResourceObserved d;
+  d.uid = "u1";
+  d.resource_version = "7";
+  d.generation = 3;
+  d.labels = {{"a", "b"}};
+  d.deletion_timestamp = "2024-01-01T00:00:00Z";
+  d.spec = R"({"versions":[{"version":"1.0.0"}]})";
+  auto env = makeEnvelope(d, EnvelopeMeta{"id1", "Module/ns/m", "", "", 5});
+  EXPECT_EQ(env.type, "ResourceObserved");
+  auto back = decodeAs<ResourceObserved>(env);
+  ASSERT_TRUE(back.ok()) << back.error().describe();
+  EXPECT_EQ(back->uid, "u1");
+  EXPECT_EQ(back->generation, 3);
+  EXPECT_EQ(back->labels.at("a"), "b");
+  EXPECT_EQ(back->deletion_timestamp, "2024-01-01T00:00:00Z");
+  EXPECT_EQ(back->spec, d.spec);
+  auto extra = decodeData(R"({"uid":"u","resourceVersion":"1","newField":[1]})",
+                          std::type_identity<ResourceObserved>{});
+  ASSERT_TRUE(extra.ok());
+  EXPECT_EQ(extra->spec, "{}");
+}
+
+TEST(Codec, OtherTypedEventsRoundTrip) {
+  VersionSyncRequested req{7, R"({"version":"1.2.3"})", 2, SyncReason::ForceSync};
+  auto r = decodeData(encodeData(req), std::type_identity<VersionSyncRequested>{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->reason, SyncReason::ForceSync);
+  EXPECT_EQ(r->attempt, 2);
+  VersionSyncFailed failed{7, "upstream 503", true, 2, 1704067260000};
+  auto f = decodeData(encodeData(failed), std::type_identity<VersionSyncFailed>{});
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->retryable);
+  EXPECT_EQ(f->next_attempt_at, 1704067260000);
+  ArtifactStored stored{7, "0190.tar.gz", "fs:///data/x", "q1w2", 1234};
+  auto s = decodeData(encodeData(stored), std::type_identity<ArtifactStored>{});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->size, 1234u);
+  auto del = decodeData(encodeData(ResourceDeleted{"u", "9"}), std::type_identity<ResourceDeleted>{});
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ(del->resource_version, "9");
+}
+
+TEST(Codec, WrongTypesAndMissingRequiredFieldsAreCorrupt) {
+  auto missing = decodeData(R"({"resourceVersion":"1"})", std::type_identity<ResourceDeleted>{});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, core::Errc::Corrupt);
+  EXPECT_NE(missing.error().message.find("uid"), std::string::npos);
+  auto wrong = decodeData(R"({"generation":"x","fileName":"f","checksum":"c"})",
+                          std::type_identity<ArtifactStored>{});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("generation"), std::string::npos);
+  auto reason = decodeData(R"({"reason":"sometimes"})", std::type_identity<VersionSyncRequested>{});
+  EXPECT_FALSE(reason.ok());
+  Envelope newer{"ResourceDeleted", 2, "i", "k", "", "", 0, "{}"};
+  EXPECT_EQ(decodeAs<ResourceDeleted>(newer).error().code, core::Errc::Invalid);
+}
+
+}  // namespace
+}  // namespace od::events

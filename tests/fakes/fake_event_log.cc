@@ -259,10 +259,13 @@ struct FakeEventLog::Impl {
     std::vector<core::Delivery> out;
     const auto full = [&] { return req.count != 0 && out.size() >= req.count; };
     if (req.pending) {
-      for (auto& [id, pe] : g->pel) {
-        if (full()) {
-          break;
-        }
+      auto after = parseId(req.after_id);
+      if (!after) {
+        return badId(req.after_id);
+      }
+      for (auto it = g->pel.upper_bound(*after); it != g->pel.end() && !full(); ++it) {
+        const Id& id = it->first;
+        PelEntry& pe = it->second;
         if (pe.consumer != req.consumer) {
           continue;
         }

@@ -16,8 +16,9 @@
 // - Groups start at the stream's beginning ("0"). readGroup() on a missing group or stream
 //   fails with Errc::NotFound ("NOGROUP ...", as XREADGROUP does).
 //   New reads move the group's last-delivered id and add entries to the PEL (deliveries=1).
-//   Pending reads return this consumer's PEL entries in id order and bump their delivery
-//   count and time (XREADGROUP with id 0). A pending entry whose stream entry was trimmed is
+//   Pending reads return this consumer's PEL entries after `after_id` in id order and bump
+//   their delivery count and time (XREADGROUP with an explicit id). A pending entry whose
+//   stream entry was trimmed is
 //   returned with EMPTY fields and its count untouched (Valkey returns a nil body).
 // - claimIdle(): every PEL entry idle >= min_idle (by the Clock) moves to the claimer with
 //   deliveries+1, up to `count`; PEL entries whose stream entry was trimmed are removed from
