@@ -72,7 +72,7 @@ Result<Constraints::Term> parseTerm(std::string_view whole, std::string_view ele
   if (version_text.empty()) {
     return malformed(whole, "operator " + quoteVersionText(op_text) + " has no version");
   }
-  Result<Version> version = Version::parse(version_text);
+  Result<SemVer> version = SemVer::parse(version_text);
   if (!version.ok()) {
     return malformed(whole, version.error().message);
   }
@@ -81,7 +81,7 @@ Result<Constraints::Term> parseTerm(std::string_view whole, std::string_view ele
 
 // go-version's prereleaseCheck: a pre-release only ever matches a term that names a
 // pre-release of the same major.minor.patch.
-bool prereleaseAllowed(const Version& v, const Version& c) {
+bool prereleaseAllowed(const SemVer& v, const SemVer& c) {
   if (!v.isPrerelease()) {
     return true;
   }
@@ -89,7 +89,7 @@ bool prereleaseAllowed(const Version& v, const Version& c) {
          v.patch() == c.patch();
 }
 
-bool pessimisticHolds(const Version& v, const Version& c) {
+bool pessimisticHolds(const SemVer& v, const SemVer& c) {
   if (!prereleaseAllowed(v, c) || (c.isPrerelease() && !v.isPrerelease())) {
     return false;
   }
@@ -107,9 +107,9 @@ bool pessimisticHolds(const Version& v, const Version& c) {
   return true;
 }
 
-bool termHolds(const Constraints::Term& term, const Version& v) {
+bool termHolds(const Constraints::Term& term, const SemVer& v) {
   using Op = Constraints::Op;
-  const Version& c = term.version;
+  const SemVer& c = term.version;
   switch (term.op) {
     case Op::Equal:
       return v.samePrecedence(c);
@@ -159,7 +159,7 @@ Result<Constraints> Constraints::parse(std::string_view text) {
   return out;
 }
 
-bool Constraints::check(const Version& version) const {
+bool Constraints::check(const SemVer& version) const {
   return std::all_of(terms_.begin(), terms_.end(),
                      [&version](const Term& t) { return termHolds(t, version); });
 }

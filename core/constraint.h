@@ -4,7 +4,7 @@
 // any thread.
 //
 //   Syntax: terms separated by commas, all of which must hold (AND). A term is an operator
-//   and a version (Version::parse rules, so `v1.2` and `1.2` work and `1.2.3.4` does not),
+//   and a version (SemVer::parse rules, so `v1.2` and `1.2` work and `1.2.3.4` does not),
 //   with optional whitespace around both. Operators: `=` or none, `!=`, `>`, `>=`, `<`, `<=`,
 //   `~>`. Anything else (`=>`, `~`, `^`, `>>=`) is an unknown operator.
 //   Errc::Invalid, with the whole constraint and the bad part in the message, for: an empty
@@ -39,13 +39,13 @@ class Constraints {
 
   struct Term {
     Op op = Op::Equal;
-    Version version;
+    SemVer version;
   };
 
   static Result<Constraints> parse(std::string_view text);
 
   // True when `version` satisfies every term.
-  bool check(const Version& version) const;
+  bool check(const SemVer& version) const;
 
   // The text as given to parse(), unchanged.
   const std::string& str() const { return text_; }

@@ -24,7 +24,7 @@ void appendHexByte(std::string& out, unsigned char byte) {
   out.push_back(kHex[byte & 0x0f]);
 }
 
-// What the text says, piece by piece, before it becomes a Version.
+// What the text says, piece by piece, before it becomes a SemVer.
 struct Parts {
   std::array<uint64_t, kMaxSegments> segments{};
   size_t count = 0;
@@ -202,7 +202,7 @@ int comparePrereleases(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-Result<Version> Version::parse(std::string_view text) {
+Result<SemVer> SemVer::parse(std::string_view text) {
   if (text.size() > kMaxLength) {
     return makeError(Errc::Invalid, "malformed version " + quoteVersionText(text) +
                                         ": longer than " + std::to_string(kMaxLength) + " bytes");
@@ -211,7 +211,7 @@ Result<Version> Version::parse(std::string_view text) {
     return makeError(Errc::Invalid, "malformed version \"\": empty");
   }
   OD_TRY(Parts parts, Scanner(text).run());
-  Version out;
+  SemVer out;
   out.major_ = parts.segments[0];
   out.minor_ = parts.segments[1];
   out.patch_ = parts.segments[2];
@@ -221,7 +221,7 @@ Result<Version> Version::parse(std::string_view text) {
   return out;
 }
 
-std::string Version::canonical() const {
+std::string SemVer::canonical() const {
   std::string out =
       std::to_string(major_) + "." + std::to_string(minor_) + "." + std::to_string(patch_);
   if (!prerelease_.empty()) {
@@ -233,7 +233,7 @@ std::string Version::canonical() const {
   return out;
 }
 
-std::string Version::semverCanonical() const {
+std::string SemVer::semverCanonical() const {
   std::string out =
       "v" + std::to_string(major_) + "." + std::to_string(minor_) + "." + std::to_string(patch_);
   if (!prerelease_.empty()) {
@@ -242,7 +242,7 @@ std::string Version::semverCanonical() const {
   return out;
 }
 
-int Version::compare(const Version& other) const {
+int SemVer::compare(const SemVer& other) const {
   if (major_ != other.major_) {
     return threeWay(major_, other.major_);
   }

@@ -1,5 +1,5 @@
 #pragma once
-// Version: a module or provider version, parsed with hashicorp/go-version's rules as the
+// SemVer: a module or provider version, parsed with hashicorp/go-version's rules as the
 // reference uses them, with the deviations our spec requires (reliability doc B68, B70).
 //
 //   Accepted: at most one leading `v`; 1 to 3 numeric segments, short forms padded
@@ -35,15 +35,15 @@
 
 namespace od::core {
 
-class Version {
+class SemVer {
  public:
   static constexpr size_t kMaxLength = 128;
 
-  // 0.0.0, so that structs holding a Version can be default-constructed.
-  Version() = default;
+  // 0.0.0, so that structs holding a SemVer can be default-constructed.
+  SemVer() = default;
 
   // Parses `text` (see the rules above). Errc::Invalid with a message naming the input.
-  static Result<Version> parse(std::string_view text);
+  static Result<SemVer> parse(std::string_view text);
 
   uint64_t major() const { return major_; }
   uint64_t minor() const { return minor_; }
@@ -64,17 +64,17 @@ class Version {
   std::string semverCanonical() const;
 
   // <0, 0 or >0 by precedence; metadata ignored.
-  int compare(const Version& other) const;
-  bool samePrecedence(const Version& other) const { return compare(other) == 0; }
+  int compare(const SemVer& other) const;
+  bool samePrecedence(const SemVer& other) const { return compare(other) == 0; }
 
-  friend std::weak_ordering operator<=>(const Version& a, const Version& b) {
+  friend std::weak_ordering operator<=>(const SemVer& a, const SemVer& b) {
     const int c = a.compare(b);
     if (c < 0) {
       return std::weak_ordering::less;
     }
     return c > 0 ? std::weak_ordering::greater : std::weak_ordering::equivalent;
   }
-  friend bool operator==(const Version& a, const Version& b) {
+  friend bool operator==(const SemVer& a, const SemVer& b) {
     return a.major_ == b.major_ && a.minor_ == b.minor_ && a.patch_ == b.patch_ &&
            a.prerelease_ == b.prerelease_ && a.metadata_ == b.metadata_;
   }

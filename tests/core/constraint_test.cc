@@ -20,7 +20,7 @@ void expectChecks(const std::vector<CheckCase>& cases) {
   for (const CheckCase& c : cases) {
     Result<Constraints> constraints = Constraints::parse(c.constraint);
     ASSERT_TRUE(constraints.ok()) << c.constraint << ": " << constraints.error().message;
-    Result<Version> version = Version::parse(c.version);
+    Result<SemVer> version = SemVer::parse(c.version);
     ASSERT_TRUE(version.ok()) << c.version << ": " << version.error().message;
     EXPECT_EQ(constraints->check(*version), c.expected)
         << "\"" << c.constraint << "\" vs " << c.version;

@@ -29,7 +29,7 @@ TEST(JsonWriter, WritesNestedDocumentWithCommasInPlace) {
 
 TEST(JsonWriter, EscapesControlCharactersQuotesAndBackslashes) {
   std::string out;
-  appendJsonString(out, std::string("a\"b\\c\n\t\x01\x7f", 10));
+  appendJsonString(out, std::string("a\"b\\c\n\t\x01\x7f", 9));
   EXPECT_EQ(out, R"("a\"b\\c\n\t\u0001\u007f")");
 }
 
@@ -119,9 +119,9 @@ TEST(Result, OdTryPropagatesErrorsAndUnwrapsValues) {
   };
   EXPECT_EQ(*quarter(8), 2);
   EXPECT_EQ(quarter(6).error().message, "odd");
-  EXPECT_FALSE(Error{Errc::Invalid, ""}.retryable());
-  EXPECT_TRUE(Error{Errc::Timeout, ""}.retryable());
-  EXPECT_TRUE(Error{Errc::Unavailable, ""}.retryable());
+  EXPECT_FALSE(makeError(Errc::Invalid, "").retryable());
+  EXPECT_TRUE(makeError(Errc::Timeout, "").retryable());
+  EXPECT_TRUE(makeError(Errc::Unavailable, "").retryable());
 }
 
 }  // namespace

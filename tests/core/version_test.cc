@@ -1,4 +1,4 @@
-// Version: parsing, canonical forms and precedence. Cases come from hashicorp/go-version's
+// SemVer: parsing, canonical forms and precedence. Cases come from hashicorp/go-version's
 // documented behaviour and test tables, plus our deviations (reliability doc B68, B70).
 #include "core/version.h"
 
@@ -11,10 +11,10 @@
 namespace od::core {
 namespace {
 
-Version mustParse(std::string_view text) {
-  Result<Version> v = Version::parse(text);
+SemVer mustParse(std::string_view text) {
+  Result<SemVer> v = SemVer::parse(text);
   EXPECT_TRUE(v.ok()) << text << ": " << (v.ok() ? "" : v.error().message);
-  return v.ok() ? *v : Version();
+  return v.ok() ? *v : SemVer();
 }
 
 struct CanonicalCase {
@@ -23,7 +23,7 @@ struct CanonicalCase {
   std::string semver;
 };
 
-TEST(Version, ParsesGoVersionFormsIntoBothCanonicalSpellings) {
+TEST(SemVer, ParsesGoVersionFormsIntoBothCanonicalSpellings) {
   const std::vector<CanonicalCase> cases = {
       {"1.2.3", "1.2.3", "v1.2.3"},
       {"v1.2.3", "1.2.3", "v1.2.3"},
@@ -48,7 +48,7 @@ TEST(Version, ParsesGoVersionFormsIntoBothCanonicalSpellings) {
       {"1.4.18446744073709551615", "1.4.18446744073709551615", "v1.4.18446744073709551615"},
   };
   for (const CanonicalCase& c : cases) {
-    Result<Version> v = Version::parse(c.input);
+    Result<SemVer> v = SemVer::parse(c.input);
     ASSERT_TRUE(v.ok()) << c.input << ": " << v.error().message;
     EXPECT_EQ(v->canonical(), c.canonical) << c.input;
     EXPECT_EQ(v->semverCanonical(), c.semver) << c.input;
@@ -63,7 +63,7 @@ struct PartsCase {
   int specified;
 };
 
-TEST(Version, ExposesSegmentsPrereleaseMetadataAndSpelledOutSegmentCount) {
+TEST(SemVer, ExposesSegmentsPrereleaseMetadataAndSpelledOutSegmentCount) {
   const std::vector<PartsCase> cases = {
       {"1.2.3", 1, 2, 3, "", "", 3},
       {"1.2-beta", 1, 2, 0, "beta", "", 2},
@@ -72,7 +72,7 @@ TEST(Version, ExposesSegmentsPrereleaseMetadataAndSpelledOutSegmentCount) {
       {"v3+m", 3, 0, 0, "", "m", 1},
   };
   for (const PartsCase& c : cases) {
-    const Version v = mustParse(c.input);
+    const SemVer v = mustParse(c.input);
     EXPECT_EQ(v.major(), c.major) << c.input;
     EXPECT_EQ(v.minor(), c.minor) << c.input;
     EXPECT_EQ(v.patch(), c.patch) << c.input;
@@ -88,7 +88,7 @@ struct RejectCase {
   std::string why;  // a fragment of the message
 };
 
-TEST(Version, RejectsNonVersionsWithMessageNamingTheInput) {
+TEST(SemVer, RejectsNonVersionsWithMessageNamingTheInput) {
   const std::vector<RejectCase> cases = {
       {"", "empty"},
       {" ", "expected a number"},
@@ -124,7 +124,7 @@ TEST(Version, RejectsNonVersionsWithMessageNamingTheInput) {
       {"1.99999999999999999999", "does not fit in 64 bits"},
   };
   for (const RejectCase& c : cases) {
-    Result<Version> v = Version::parse(c.input);
+    Result<SemVer> v = SemVer::parse(c.input);
     ASSERT_FALSE(v.ok()) << "accepted: " << c.input;
     EXPECT_EQ(v.error().code, Errc::Invalid) << c.input;
     EXPECT_NE(v.error().message.find(c.why), std::string::npos)
@@ -134,19 +134,19 @@ TEST(Version, RejectsNonVersionsWithMessageNamingTheInput) {
   }
 }
 
-TEST(Version, RejectsTextLongerThan128BytesAndQuotesOnlyItsStart) {
-  const std::string at_limit = "1.0.0-" + std::string(Version::kMaxLength - 6, 'a');
-  EXPECT_TRUE(Version::parse(at_limit).ok());
+TEST(SemVer, RejectsTextLongerThan128BytesAndQuotesOnlyItsStart) {
+  const std::string at_limit = "1.0.0-" + std::string(SemVer::kMaxLength - 6, 'a');
+  EXPECT_TRUE(SemVer::parse(at_limit).ok());
   const std::string too_long = at_limit + "a";
-  Result<Version> v = Version::parse(too_long);
+  Result<SemVer> v = SemVer::parse(too_long);
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.error().message.find("longer than 128 bytes"), std::string::npos);
   EXPECT_NE(v.error().message.find("...\""), std::string::npos);
   EXPECT_LT(v.error().message.size(), 120u);
 }
 
-TEST(Version, ErrorMessagesEscapeControlBytes) {
-  Result<Version> v = Version::parse("1.0\x1b[31m");
+TEST(SemVer, ErrorMessagesEscapeControlBytes) {
+  Result<SemVer> v = SemVer::parse("1.0\x1b[31m");
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.error().message.find('\x1b'), std::string::npos);
   EXPECT_NE(v.error().message.find("\\x1b"), std::string::npos);
@@ -158,7 +158,7 @@ struct CompareCase {
   int expected;
 };
 
-TEST(Version, ComparesByPrecedenceIgnoringMetadata) {
+TEST(SemVer, ComparesByPrecedenceIgnoringMetadata) {
   const std::vector<CompareCase> cases = {
       {"1.2.3", "1.4.5", -1},
       {"1.2-beta", "1.2-beta", 0},
@@ -191,8 +191,8 @@ TEST(Version, ComparesByPrecedenceIgnoringMetadata) {
       {"18446744073709551615.0.0", "18446744073709551614.9.9", 1},
   };
   for (const CompareCase& c : cases) {
-    const Version a = mustParse(c.a);
-    const Version b = mustParse(c.b);
+    const SemVer a = mustParse(c.a);
+    const SemVer b = mustParse(c.b);
     EXPECT_EQ(a.compare(b), c.expected) << c.a << " <=> " << c.b;
     EXPECT_EQ(b.compare(a), -c.expected) << c.b << " <=> " << c.a;
     EXPECT_EQ(a < b, c.expected < 0) << c.a << " < " << c.b;
@@ -202,18 +202,18 @@ TEST(Version, ComparesByPrecedenceIgnoringMetadata) {
 
 // go-version says 5.4-alpha > 5.4-alpha.beta but 5.4-alpha < 5.4-alpha.1 < 5.4-alpha.beta,
 // a cycle. We take SemVer's rule so that sorting is well defined.
-TEST(Version, ShorterPrereleaseSortsFirstWhenItIsAPrefix) {
+TEST(SemVer, ShorterPrereleaseSortsFirstWhenItIsAPrefix) {
   EXPECT_LT(mustParse("5.4-alpha"), mustParse("5.4-alpha.beta"));
   EXPECT_LT(mustParse("5.4-alpha"), mustParse("5.4-alpha.1"));
   EXPECT_LT(mustParse("5.4-alpha.1"), mustParse("5.4-alpha.beta"));
 }
 
-TEST(Version, SortsTheSemverSpecificationExample) {
+TEST(SemVer, SortsTheSemverSpecificationExample) {
   const std::vector<std::string> ordered = {
       "1.0.0-alpha",  "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
       "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",       "1.0.0",
   };
-  std::vector<Version> versions;
+  std::vector<SemVer> versions;
   for (auto it = ordered.rbegin(); it != ordered.rend(); ++it) {
     versions.push_back(mustParse(*it));
   }
@@ -224,9 +224,9 @@ TEST(Version, SortsTheSemverSpecificationExample) {
   }
 }
 
-TEST(Version, EqualityIsSameCanonicalWhileMetadataOnlyDiffersIsEquivalent) {
-  const Version a = mustParse("1.0.0+a");
-  const Version b = mustParse("1.0.0+b");
+TEST(SemVer, EqualityIsSameCanonicalWhileMetadataOnlyDiffersIsEquivalent) {
+  const SemVer a = mustParse("1.0.0+a");
+  const SemVer b = mustParse("1.0.0+b");
   EXPECT_NE(a, b);
   EXPECT_FALSE(a < b);
   EXPECT_FALSE(b < a);
@@ -238,8 +238,8 @@ TEST(Version, EqualityIsSameCanonicalWhileMetadataOnlyDiffersIsEquivalent) {
   EXPECT_NE(mustParse("1.0.0-rc1"), mustParse("1.0.0"));
 }
 
-TEST(Version, DefaultIsZeroRelease) {
-  const Version v;
+TEST(SemVer, DefaultIsZeroRelease) {
+  const SemVer v;
   EXPECT_EQ(v.canonical(), "0.0.0");
   EXPECT_FALSE(v.isPrerelease());
   EXPECT_EQ(v, mustParse("0.0.0"));
