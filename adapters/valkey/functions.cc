@@ -88,7 +88,7 @@ end)
 
 redis.register_function('od_pending', function(keys, args)
   local r = redis.call('XREADGROUP', 'GROUP', args[1], args[2], 'COUNT', args[3],
-                       'STREAMS', keys[1], '0')
+                       'STREAMS', keys[1], args[4])
   if not r or not r[1] then return {} end
   return with_counts(keys[1], args[1], r[1][2])
 end)

@@ -13,7 +13,8 @@
 //                dead_stream. Moves due members into their streams (same dedupe as
 //                od_append; member "d:<id>" dedupes on <id>, "a:<...>" never); a record
 //                whose XADD fails is parked on dead_stream. Returns how many left the set.
-//   od_pending   KEYS: stream. ARGV: group, consumer, count. XREADGROUP … 0 plus the
+//   od_pending   KEYS: stream. ARGV: group, consumer, count, after_id. XREADGROUP … <after_id>
+//                (own pending entries after that id) plus the
 //                delivery counts from XPENDING: [[id, fields-or-empty, deliveries], …].
 //   od_claim     KEYS: stream. ARGV: group, consumer, min_idle_ms, start, count.
 //                XAUTOCLAIM, then XPENDING per claimed id: [cursor, [[id, fields,

@@ -232,9 +232,10 @@ core::CancelablePtr ValkeyEventLog::readGroup(core::GroupRead request,
   const std::string key = groupKey(request.stream, request.group);
   if (request.pending) {
     // Reading the own PEL never blocks; the FUNCTION adds the delivery counts.
-    Argv argv{"FCALL",         "od_pending",          "1",
-              request.stream,  request.group,         request.consumer,
-              std::to_string(request.count)};
+    Argv argv{"FCALL",        "od_pending",   "1",
+              request.stream, request.group,  request.consumer,
+              std::to_string(request.count),
+              request.after_id.empty() ? std::string("0") : request.after_id};
     return call<std::vector<core::Delivery>>(*command_, std::move(argv),
                                              options_.command_timeout, &parseCounted,
                                              std::move(done), &key);

@@ -239,6 +239,21 @@ TYPED_TEST(EventLogContract, PendingReadReturnsOwnUnackedEntriesWithRisingCount)
   EXPECT_EQ((*after_ack)[0].deliveries, 3u);
 }
 
+TYPED_TEST(EventLogContract, PendingReadPagesAfterAnId) {
+  ASSERT_TRUE(this->ensure(kS, "g").ok());
+  ASSERT_TRUE(this->append({this->rec(kS, "", "1"), this->rec(kS, "", "2"), this->rec(kS, "", "3")}).ok());
+  ASSERT_TRUE(this->readGroup(kS, "c1", false).ok());
+  auto first = this->readGroup(kS, "c1", true, 2);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 2u);
+  core::GroupRead request{kS, "g", "c1", 2, milliseconds(0), true, (*first)[1].entry.id};
+  auto rest = this->h.template wait<std::vector<core::Delivery>>(
+      [&](auto done) { return this->log().readGroup(request, done); });
+  ASSERT_TRUE(rest.ok()) << rest.error().describe();
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].entry.fields[0].second, "3");
+}
+
 TYPED_TEST(EventLogContract, ClaimIdleTakesOverOnlyIdleEntries) {
   ASSERT_TRUE(this->ensure(kS, "g").ok());
   ASSERT_TRUE(this->append({this->rec(kS, "", "1")}).ok());
