@@ -142,9 +142,11 @@ double redisBenchmark(const std::string& extra) {
   double rps = 0;
   while (std::fgets(line, sizeof(line), pipe) != nullptr) {
     std::string s(line);
-    auto colon = s.rfind(": ");
+    // Progress lines end in \r, so the final "<cmd>: <n> requests per second" may share a
+    // line with them: look backwards from the phrase.
     auto rate = s.find(" requests per second");
-    if (colon != std::string::npos && rate != std::string::npos && rate > colon) {
+    auto colon = rate == std::string::npos ? std::string::npos : s.rfind(": ", rate);
+    if (colon != std::string::npos) {
       rps = std::stod(s.substr(colon + 2, rate - colon - 2));
     }
   }
@@ -155,6 +157,7 @@ double redisBenchmark(const std::string& extra) {
 // Captures the items/s of the benchmarks for the summary.
 class Reporter : public benchmark::ConsoleReporter {
  public:
+  Reporter() : ConsoleReporter(OO_Tabular) {}  // no colours: the summary is grepped
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
       auto it = run.counters.find("items_per_second");
@@ -190,8 +193,9 @@ int main(int argc, char** argv) {
   const double append = reporter.rates["BM_Append/0/real_time"];
   const double append_dedupe = reporter.rates["BM_Append/1/real_time"];
   const double consume = reporter.rates["BM_Consume/real_time"];
+  std::fflush(stdout);
   std::printf(
-      "EVENTLOG-SUMMARY append=%.0f/s append_dedupe=%.0f/s consume=%.0f/s "
+      "\nEVENTLOG-SUMMARY append=%.0f/s append_dedupe=%.0f/s consume=%.0f/s "
       "raw_xadd_1conn_P64=%.0f/s raw_xadd_50conn=%.0f/s append/raw_P64=%.2f\n",
       append, append_dedupe, consume, raw_p64, raw_c50, raw_p64 > 0 ? append / raw_p64 : 0.0);
   environment.log.reset();
