@@ -102,8 +102,13 @@ Reply Client::Do(const std::string& method, const std::string& path, const std::
   return r;
 }
 
+int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancel = static_cast<const std::atomic<bool>*>(user);
+  return (cancel != nullptr && cancel->load()) ? 1 : 0;
+}
+
 long Client::Stream(const std::string& path, const std::function<bool(const json&)>& on_line,
-                    long timeout_ms, bool* clean) const {
+                    long timeout_ms, bool* clean, const std::atomic<bool>* cancel) const {
   StreamState state;
   state.on_line = &on_line;
   CURL* c = curl_easy_init();
@@ -114,6 +119,9 @@ long Client::Stream(const std::string& path, const std::function<bool(const json
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteStream);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &state);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, Progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   CURLcode rc = curl_easy_perform(c);
   long status = 0;

@@ -1,6 +1,7 @@
 #pragma once
 // A tiny blocking HTTP client (libcurl easy) for kubeapi_tests.
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <utility>
@@ -36,8 +37,10 @@ class Client {
   // Streams a watch: calls on_line for every JSON line until it returns false, the stream
   // ends, or timeout_ms passes. Returns the HTTP status (0 on a transport error) and sets
   // *clean to whether the stream ended with the final chunk.
+  // A set *cancel aborts the stream within about a second.
   long Stream(const std::string& path, const std::function<bool(const json&)>& on_line,
-              long timeout_ms, bool* clean = nullptr) const;
+              long timeout_ms, bool* clean = nullptr,
+              const std::atomic<bool>* cancel = nullptr) const;
 
  private:
   std::string base_;

@@ -526,11 +526,6 @@ WriteResult Store::Patch(const ResourceType& t, const std::string& ns, const std
 WriteResult Store::UpdateLocked(const ResourceType& t, const std::string& ns,
                                 const std::string& name, json obj, const WriteOptions& o,
                                 bool status, bool keep_managed_fields) {
-  json* cur = FindLocked(t, ns, name);
-  if (cur == nullptr) {
-    throw ApiError(404, "NotFound", t.GroupResource() + " \"" + name + "\" not found",
-                   NotFoundDetails(t, name));
-  }
   json& meta = EnsureMeta(t, obj);
   CheckKind(t, obj);
   if (Str(meta, "name").empty()) {
@@ -539,6 +534,11 @@ WriteResult Store::UpdateLocked(const ResourceType& t, const std::string& ns,
   if (Str(meta, "name") != name) {
     throw ApiError(400, "BadRequest", "the name of the object (" + Str(meta, "name") +
                                           ") does not match the name on the URL (" + name + ")");
+  }
+  json* cur = FindLocked(t, ns, name);
+  if (cur == nullptr) {
+    throw ApiError(404, "NotFound", t.GroupResource() + " \"" + name + "\" not found",
+                   NotFoundDetails(t, name));
   }
   if (t.namespaced && !Str(meta, "namespace").empty() && Str(meta, "namespace") != ns) {
     throw ApiError(400, "BadRequest",
