@@ -115,6 +115,24 @@ bool produce(adapters::loop::EventLoop& loop, adapters::valkey::ValkeyEventLog& 
   return false;
 }
 
+// Every input once in S, exactly one result per input in R, nothing pending or parked.
+void expectExactlyOnce(const testing::RedisServer& server) {
+  EXPECT_EQ(server.integer({"XLEN", kInput}), kEvents);
+  EXPECT_EQ(server.integer({"XLEN", kResults}), kEvents);
+  EXPECT_EQ(pendingCount(server), 0);  // c1's entries were claimed by live consumers
+  EXPECT_EQ(server.integer({"XLEN", "od:{ctl}:dead"}), 0);
+  std::vector<std::string> causes = resultCauses(server);
+  std::set<std::string> distinct(causes.begin(), causes.end());
+  EXPECT_EQ(causes.size(), static_cast<size_t>(kEvents));
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kEvents));
+  for (int i = 0; i < kEvents; ++i) {
+    if (distinct.count(events::eventId({"crash-input", std::to_string(i)})) == 0) {
+      ADD_FAILURE() << "no result for input " << i;
+      break;
+    }
+  }
+}
+
 TEST(CrashTest, EveryEventGetsExactlyOneResultThroughConsumerAndServerKills) {
   testing::RedisServer server({.appendonly = true, .appendfsync = "always"});
   ASSERT_TRUE(server.start());
@@ -155,20 +173,7 @@ TEST(CrashTest, EveryEventGetsExactlyOneResultThroughConsumerAndServerKills) {
     killProcess(pid);
   }
 
-  EXPECT_EQ(server.integer({"XLEN", kInput}), kEvents);
-  EXPECT_EQ(server.integer({"XLEN", kResults}), kEvents);
-  EXPECT_EQ(pendingCount(server), 0);  // c1's entries were claimed by live consumers
-  EXPECT_EQ(server.integer({"XLEN", "od:{ctl}:dead"}), 0);
-  std::vector<std::string> causes = resultCauses(server);
-  std::set<std::string> distinct(causes.begin(), causes.end());
-  EXPECT_EQ(causes.size(), static_cast<size_t>(kEvents));
-  EXPECT_EQ(distinct.size(), static_cast<size_t>(kEvents));
-  for (int i = 0; i < kEvents; ++i) {
-    if (distinct.count(events::eventId({"crash-input", std::to_string(i)})) == 0) {
-      ADD_FAILURE() << "no result for input " << i;
-      break;
-    }
-  }
+  expectExactlyOnce(server);
   std::printf("crash test: %d events, %.1f s\n", kEvents,
               std::chrono::duration<double>(elapsed).count());
 }
