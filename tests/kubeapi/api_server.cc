@@ -1,5 +1,7 @@
 #include "tests/kubeapi/api_server.h"
 
+#include "tests/kubeapi/proto.h"
+
 #include <cstdio>
 #include <thread>
 
@@ -66,6 +68,12 @@ void SendWrite(ResponseWriter& w, int status, const WriteResult& r) {
 }
 
 bool Truthy(const std::string& v) { return v == "true" || v == "1"; }
+
+// A create or update body: JSON, YAML, or protobuf for the core kinds.
+json ParseObjectBody(const HttpRequest& req) {
+  if (IsProtobuf(req.Header("content-type"))) return DecodeKubeProtobuf(req.body);
+  return ParseJsonOrYaml(req.body);
+}
 
 // Strategic merge patch for built-in types, approximated as a JSON merge patch that
 // ignores the $-directives ($setElementOrder, $patch, $retainKeys, $deleteFromPrimitiveList).
@@ -430,7 +438,7 @@ void TestApiServer::HandleResource(const HttpRequest& req, ResponseWriter& w) {
       if (t->namespaced && ns.empty()) {
         throw ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       }
-      WriteResult r = store_.Create(*t, ns, ParseJsonOrYaml(req.body), WriteOpts(req));
+      WriteResult r = store_.Create(*t, ns, ParseObjectBody(req), WriteOpts(req));
       if (t->plural == "customresourcedefinitions" && !WriteOpts(req).dry_run) {
         try {
           AddCrd(r.object);
@@ -471,7 +479,7 @@ void TestApiServer::HandleResource(const HttpRequest& req, ResponseWriter& w) {
     return;
   }
   if (m == "PUT") {
-    SendWrite(w, 200, store_.Update(*t, ns, name, ParseJsonOrYaml(req.body), WriteOpts(req), status));
+    SendWrite(w, 200, store_.Update(*t, ns, name, ParseObjectBody(req), WriteOpts(req), status));
     return;
   }
   if (m == "PATCH") {

@@ -77,6 +77,14 @@ TEST_F(KubeApiTest, CreateSetsServerFieldsAndGetAnswersNotFoundAsStatus) {
   EXPECT_EQ(no_ns.Json()["message"], "namespaces \"ghost\" not found");
 }
 
+TEST_F(KubeApiTest, LargeBodiesDoNotWaitForExpectContinue) {
+  json w = Widget("big");
+  w["metadata"]["annotations"] = {{"example.com/blob", std::string(8000, 'x')}};
+  auto start = std::chrono::steady_clock::now();
+  MustCreate(w);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(800));
+}
+
 TEST_F(KubeApiTest, GenerateNameMakesAName) {
   json obj = Widget("");
   obj["metadata"] = {{"generateName", "w-"}};

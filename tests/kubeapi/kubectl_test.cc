@@ -100,6 +100,23 @@ TEST_F(KubectlTest, TalksToTheServerAsKubernetes132) {
   EXPECT_EQ(Kubectl("get namespace applied-ns -o jsonpath={.status.phase}").out, "Active");
 }
 
+TEST_F(KubectlTest, TypedCreateCommandsSendProtobuf) {
+  KubectlRun ns = Kubectl("create namespace pb");
+  ASSERT_EQ(ns.code, 0) << ns.out;
+  KubectlRun secret = Kubectl("create secret generic s -n pb --from-literal=k=v");
+  ASSERT_EQ(secret.code, 0) << secret.out;
+  EXPECT_EQ(Kubectl("get secret s -n pb -o jsonpath={.data.k}").out, "dg==");
+  KubectlRun cm = Kubectl("create configmap c -n pb --from-literal=a=b");
+  ASSERT_EQ(cm.code, 0) << cm.out;
+  EXPECT_EQ(Kubectl("get configmap c -n pb -o jsonpath={.data.a}").out, "b");
+  KubectlRun again = Kubectl("create namespace pb");
+  EXPECT_NE(again.code, 0);
+  EXPECT_THAT(again.out, HasSubstr("AlreadyExists"));
+  KubectlRun del = Kubectl("delete namespace pb");
+  EXPECT_EQ(del.code, 0) << del.out;
+  EXPECT_NE(Kubectl("get secret s -n pb").code, 0);
+}
+
 TEST_F(KubectlTest, AppliesEveryExampleManifestClientSide) {
   RequireCrds();
   EnsureNamespace("opendepot-system");
