@@ -83,7 +83,7 @@ TEST_F(KubeApiTest, DefaultsApplyToPresentParentsOnly) {
   EXPECT_EQ(b["spec"]["nested"]["ttl"], "15m");
 }
 
-TEST(Schema, ValidatesCombinatorsListMapsAndFormats) {
+TEST(KubeApiSchema, ValidatesCombinatorsListMapsAndFormats) {
   json schema = json::parse(R"({
     "type": "object",
     "properties": {
@@ -114,7 +114,7 @@ TEST(Schema, ValidatesCombinatorsListMapsAndFormats) {
                                            "spec.ratio"}));
 }
 
-TEST(Schema, PrunesUnknownFieldsAndNonNullableNulls) {
+TEST(KubeApiSchema, PrunesUnknownFieldsAndNonNullableNulls) {
   json schema = json::parse(R"({"type":"object","properties":{"spec":{"type":"object",
       "properties":{"keep":{"type":"string"},"n":{"type":"string","nullable":true},
                     "list":{"type":"array","items":{"type":"object","properties":{"x":{"type":"integer"}}}}}}}})");
