@@ -1,6 +1,7 @@
 #include "tests/integration/redis_fixture.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -65,13 +66,26 @@ bool RedisServer::start(std::chrono::milliseconds timeout) {
     argv.push_back(arg.data());
   }
   argv.push_back(nullptr);
+  const std::string console = dir_ + "/redis.console";
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     return false;
   }
   if (pid == 0) {
-    // The server dies with the test process, even when the test crashes or is killed.
+    // The server dies with the test process, even when the test crashes or is killed (and
+    // the parent may already be gone before prctl runs).
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) {
+      ::_exit(1);
+    }
+    // Never inherit the test's stdout/stderr: ctest waits for every writer of its pipe to
+    // close, so a server holding it would hang the whole run.
+    const int out = ::open(console.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out >= 0) {
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(out, STDERR_FILENO);
+    }
     ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
