@@ -40,10 +40,9 @@ test-asan: deps
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 	@cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 600 -L 'unit|integration' -LE crash
 
+# Each bench/run_*.sh builds what it needs (Release, into $(BUILD_BENCH)) and prints a summary.
 bench:
 	@scripts/install-deps.sh --bench
-	@cmake -S . -B $(BUILD_BENCH) -G Ninja -DCMAKE_BUILD_TYPE=Release -DOD_BUILD_BENCH=ON >/dev/null
-	@cmake --build $(BUILD_BENCH) -j $(JOBS)
 	@BUILD=$(BUILD_BENCH) bench/run_all.sh
 
 clean:
