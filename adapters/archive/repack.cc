@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <vector>
 
 #include "adapters/archive/archive_ptr.h"
@@ -99,17 +100,32 @@ core::Status copyBody(struct archive* a, const std::string& path, uint64_t expec
   return status;
 }
 
+// Every entry plus every parent directory, sorted: a source that lists its directories and
+// one that only implies them package the same.
+std::vector<TreeEntry> withParents(const Tree& tree) {
+  std::map<std::string, TreeEntry> all;
+  for (const auto& e : tree.entries) {
+    all[e.path] = e;
+    for (size_t slash = e.path.find('/'); slash != std::string::npos; slash = e.path.find('/', slash + 1)) {
+      const auto parent = e.path.substr(0, slash);
+      all.try_emplace(parent, TreeEntry{parent, true, false, 0});
+    }
+  }
+  std::vector<TreeEntry> out;
+  out.reserve(all.size());
+  for (auto& [path, e] : all) {
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
 
 core::Result<PackResult> packTree(const Tree& tree, PackFormat format, const std::string& out_path) {
-  std::vector<const TreeEntry*> sorted;
-  sorted.reserve(tree.entries.size());
-  for (const auto& e : tree.entries) {
-    sorted.push_back(&e);
-  }
-  std::sort(sorted.begin(), sorted.end(), [](auto* x, auto* y) { return x->path < y->path; });
+  const auto sorted = withParents(tree);
   OD_TRY(ArchiveWritePtr a, openWriter(format, out_path));
-  for (const TreeEntry* e : sorted) {
+  for (const TreeEntry& entry_in : sorted) {
+    const TreeEntry* e = &entry_in;
     auto entry = makeEntry(*e);
     if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) {
       return writerError(a.get(), "cannot package " + e->path);
