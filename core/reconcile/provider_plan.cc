@@ -57,13 +57,17 @@ std::vector<ChildEntry> providerEntries(const Provider& provider,
       continue;
     }
     const ProviderTarget& t = targets[i];
+    auto semver = SemVer::parse(sanitizeProviderVersion(t.version));
+    if (!semver.ok()) {
+      continue;  // reported by validTargets
+    }
     ChildEntry e;
     e.name = *names.names[i];
     e.version_text = sanitizeProviderVersion(t.version);
     e.ref_key = e.version_text + "-" + t.os + "-" + t.arch;
     e.os = t.os;
     e.arch = t.arch;
-    e.semver = *SemVer::parse(e.version_text);
+    e.semver = std::move(semver).value();
     e.labels[std::string(kLabelProviderOs)] = t.os;
     e.labels[std::string(kLabelProviderArch)] = t.arch;
     entries.push_back(std::move(e));

@@ -66,6 +66,19 @@ TEST(ModulePlan, CreatesOneCompleteVersionPerEntry) {
   EXPECT_TRUE(p.children.deletes.empty());
 }
 
+TEST(ModulePlan, CreatedObjectsRoundTripThroughTheirJson) {
+  const ModulePlan p = plan(makeModule({"1.0.0", "1.1.0"}, "tar"), {});
+  for (const Version& v : p.children.creates) {
+    const std::string body = toJson(v);
+    EXPECT_NE(body.find(R"("apiVersion":"opendepot.defdev.io/v1alpha1","kind":"Version")"),
+              std::string::npos)
+        << body;
+    auto back = parseVersion(body);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(*back, v);
+  }
+}
+
 TEST(ModulePlan, DefaultsConfigNameToTheResourceName) {
   Module m = makeModule({"1.0.0"});
   m.spec.module_config->name.reset();
@@ -122,6 +135,16 @@ TEST(ModulePlan, PatchesOnlyTheSpecThatDiffersAndKeepsFinalizersAndFileName) {
             R"({"spec":{"moduleConfigRef":{"repoOwner":"someone-else"}}})");
   EXPECT_EQ(p.status.module_version_refs.at("1.0.0").file_name, file_name);
   EXPECT_FALSE(p.status.synced);  // its spec changes, so it is not synced for that spec
+}
+
+TEST(ModulePlan, ChangingFileFormatNeverRenamesAnExistingArtifact) {
+  Module m = makeModule({"1.0.0"}, "zip");
+  const std::vector<Version> existing = created(plan(m, {}).children.creates);
+  m.spec.module_config->file_format = "tar";
+  const ModulePlan p = plan(m, existing);
+  ASSERT_EQ(p.children.updates.size(), 1u);
+  EXPECT_EQ(p.children.updates[0].patch, R"({"spec":{"moduleConfigRef":{"fileFormat":"tar"}}})");
+  EXPECT_EQ(p.status.module_version_refs.at("1.0.0").file_name, existing[0].spec.file_name);
 }
 
 // Reference bug: the controller replaced whole Versions (dropping the finalizer) and wrote a
