@@ -26,7 +26,7 @@ build: deps $(BUILD)/build.ninja
 	@cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
 test-unit: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
@@ -38,7 +38,7 @@ test-integration: build
 test-asan: deps
 	@cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DOD_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
-	@cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 600 -L 'unit|integration' -LE crash
+	@cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 300 -L 'unit|integration' -LE crash
 
 # Each bench/run_*.sh builds what it needs (Release, into $(BUILD_BENCH)) and prints a summary.
 bench:
