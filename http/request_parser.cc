@@ -138,6 +138,11 @@ bool RequestParser::scanByte(unsigned char c) {
     fail(400, "obsolete line folding in header");
     return false;
   }
+  return countHeadByte(c);
+}
+
+// Size limits of the request line and the header section (B01, B02).
+bool RequestParser::countHeadByte(unsigned char c) {
   ++line_len_;
   if (line_index_ == 0) {
     if (line_len_ > limits_.max_request_line) {

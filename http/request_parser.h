@@ -52,6 +52,7 @@ class RequestParser {
   // Scans head bytes; returns how many belong to the head or sets Failed.
   size_t scanHead(std::string_view data);
   bool scanByte(unsigned char c);
+  bool countHeadByte(unsigned char c);
   int headersComplete();
   void fail(int status, std::string message);
   void failFromParser();

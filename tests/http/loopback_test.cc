@@ -125,6 +125,40 @@ TEST_F(Loopback, B13PipelinedLargeResponsesAreAllDeliveredWhenTheClientReadsLate
   ::close(fd);
 }
 
+TEST_F(Loopback, B12SlowReaderIsClosedAfterAWriteStall) {
+  options_.write_timeout = 0.2;
+  startServer();
+  int fd = client();
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  std::string all;
+  for (int i = 0; i < 40; ++i) {
+    all += get("/big");  // 8 MB the client never reads
+  }
+  ASSERT_TRUE(sendAll(fd, all));
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (server_->metrics().openConnections() != 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(server_->metrics().openConnections(), 0);
+  ::close(fd);
+}
+
+TEST_F(Loopback, SlowBodyGets408) {
+  options_.body_timeout = 0.2;
+  router_.add("POST", "/upload", "upload", [](const Request& r) {
+    return Response::text(200, std::to_string(r.body.size()));
+  });
+  startServer();
+  int fd = client();
+  ASSERT_TRUE(sendAll(fd, "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  std::string buf;
+  ClientResponse r = readResponse(fd, buf, false, 2000);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.status, 408);
+  ::close(fd);
+}
+
 TEST_F(Loopback, HeadReportsContentLengthWithoutBody) {
   startServer();
   int fd = client();
