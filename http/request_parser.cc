@@ -186,7 +186,12 @@ void RequestParser::failFromParser() {
   }
   switch (err) {
     case HPE_HEADER_OVERFLOW:
-      fail(431, "header section too large");
+      // Past the head this is a chunk-size line (extensions included) over the library's cap.
+      if (state_ == State::Body) {
+        fail(400, "chunk header too long");
+      } else {
+        fail(431, "header section too large");
+      }
       return;
     case HPE_INVALID_CONTENT_LENGTH:
     case HPE_UNEXPECTED_CONTENT_LENGTH:

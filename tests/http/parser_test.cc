@@ -163,6 +163,8 @@ TEST(RequestParser, B06BadChunksAre400) {
   EXPECT_EQ(statusOf(head + "fffffffffffffffffff\r\n"), 400);
   EXPECT_EQ(statusOf(head + "5\r\nhelloX0\r\n\r\n"), 400);
   EXPECT_EQ(statusOf(head + "zz\r\n"), 400);
+  // Chunk extensions are bounded by libhttp-parser's compiled header cap (80 KiB), not 1 KiB.
+  EXPECT_EQ(statusOf(head + "5;" + std::string(100000, 'e') + "\r\nhello\r\n0\r\n\r\n"), 400);
 }
 
 // B07
