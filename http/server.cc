@@ -31,6 +31,27 @@ core::Error sysError(const std::string& what) {
 
 }  // namespace
 
+bool PerIpCounter::tryAcquire(uint32_t ip, size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t& open = open_[ip];
+  if (limit != 0 && open >= limit) {
+    if (open == 0) {
+      open_.erase(ip);
+    }
+    return false;
+  }
+  ++open;
+  return true;
+}
+
+void PerIpCounter::release(uint32_t ip) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = open_.find(ip);
+  if (it != open_.end() && --it->second == 0) {
+    open_.erase(it);
+  }
+}
+
 Server::Server(ServerOptions options, const Router& router, spdlog::logger& log)
     : options_(std::move(options)), router_(router), log_(log) {}
 
@@ -74,7 +95,7 @@ core::Status Server::start() {
       port = ntohs(bound.sin_port);
     }
     auto worker = std::make_unique<Worker>(
-        WorkerShared{options_, router_, log_, metrics_, connections_}, fd);
+        WorkerShared{options_, router_, log_, metrics_, connections_, per_ip_}, fd);
     core::Status st = worker->init();
     if (!st.ok()) {
       workers_.clear();

@@ -17,9 +17,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
@@ -42,6 +44,7 @@ struct ServerOptions {
   double linger_timeout = 2;     // seconds to drain input after an error before closing
   double shutdown_timeout = 30;  // seconds stop() waits for in-flight responses
   size_t max_connections = 10000;           // across all loops; more are closed at once
+  size_t max_connections_per_ip = 1000;     // per client IPv4 address; 0 = no per-IP limit
   size_t max_output_buffer = 1024 * 1024;   // bytes queued per connection before reads pause
   std::optional<TlsFiles> tls;              // HTTPS when set
   double tls_reload_interval = 5;           // seconds between certificate mtime checks
@@ -50,6 +53,18 @@ struct ServerOptions {
 };
 
 class Worker;
+
+// Open connections per client address, shared by every loop. Thread affinity: any thread.
+class PerIpCounter {
+ public:
+  // False (and nothing counted) when `ip` already holds `limit` connections; limit 0 = none.
+  bool tryAcquire(uint32_t ip, size_t limit);
+  void release(uint32_t ip);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<uint32_t, size_t> open_;
+};
 
 class Server {
  public:
@@ -78,7 +93,8 @@ class Server {
   const Router& router_;
   spdlog::logger& log_;
   Metrics metrics_;
-  std::atomic<size_t> connections_{0};  // declared before workers_: they count into it
+  std::atomic<size_t> connections_{0};  // declared before workers_: they count into these
+  PerIpCounter per_ip_;
   uint16_t port_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;

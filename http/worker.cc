@@ -109,17 +109,24 @@ void Worker::acceptAll() {
       }
       return;
     }
+    uint32_t ip = addr.sin_addr.s_addr;
     if (shared_.connections.fetch_add(1) >= shared_.options.max_connections) {
       shared_.connections.fetch_sub(1);
       metrics().onConnectionRejected();
       ::close(fd);  // B16: refused at once; established connections are not touched
       continue;
     }
-    accepted(fd, peerName(addr));
+    if (!shared_.per_ip.tryAcquire(ip, shared_.options.max_connections_per_ip)) {
+      shared_.connections.fetch_sub(1);
+      metrics().onConnectionRejected();
+      ::close(fd);
+      continue;
+    }
+    accepted(fd, ip, peerName(addr));
   }
 }
 
-void Worker::accepted(int fd, const std::string& client) {
+void Worker::accepted(int fd, uint32_t ip, const std::string& client) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   SslPtr ssl;
@@ -127,6 +134,7 @@ void Worker::accepted(int fd, const std::string& client) {
     ssl.reset(SSL_new(tls_->current(ev_now(loop_))));
     if (!ssl) {
       shared_.connections.fetch_sub(1);
+      shared_.per_ip.release(ip);
       ::close(fd);
       return;
     }
@@ -135,7 +143,7 @@ void Worker::accepted(int fd, const std::string& client) {
   }
   auto conn = std::make_unique<Connection>(*this, fd, client, std::move(ssl));
   Connection* raw = conn.get();
-  connections_.emplace(raw, std::move(conn));
+  connections_.emplace(raw, Owned{std::move(conn), ip});
   raw->start();
 }
 
@@ -144,7 +152,8 @@ void Worker::release(Connection* conn) {
   if (it == connections_.end()) {
     return;
   }
-  deferred_.push_back(std::move(it->second));
+  deferred_.push_back(std::move(it->second.conn));
+  shared_.per_ip.release(it->second.ip);
   connections_.erase(it);
   shared_.connections.fetch_sub(1);
   if (draining_ && connections_.empty()) {

@@ -28,6 +28,7 @@ struct WorkerShared {
   spdlog::logger& log;
   Metrics& metrics;
   std::atomic<size_t>& connections;  // open connections across all workers
+  PerIpCounter& per_ip;              // open connections per client address
 };
 
 class Worker {
@@ -58,7 +59,7 @@ class Worker {
   static void onPrepare(struct ev_loop* loop, ev_prepare* w, int revents) noexcept;
   static void onShutdownTimer(struct ev_loop* loop, ev_timer* w, int revents) noexcept;
   void acceptAll();
-  void accepted(int fd, const std::string& client);
+  void accepted(int fd, uint32_t ip, const std::string& client);
   void beginShutdown();
   void drainDeferred();
   void closeAll();
@@ -71,7 +72,11 @@ class Worker {
   ev_prepare prepare_watcher_{};
   ev_timer shutdown_timer_{};
   std::unique_ptr<TlsReloader> tls_;
-  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  struct Owned {
+    std::unique_ptr<Connection> conn;
+    uint32_t ip;  // network byte order, for the per-IP count
+  };
+  std::unordered_map<Connection*, Owned> connections_;
   std::vector<std::unique_ptr<Connection>> deferred_;
   bool draining_ = false;
 };

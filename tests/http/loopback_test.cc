@@ -224,6 +224,28 @@ TEST_F(Loopback, B16ConnectionsOverTheLimitAreClosedAndEstablishedOnesServed) {
   ::close(c);
 }
 
+TEST_F(Loopback, B16ConnectionsOverThePerIpLimitAreClosed) {
+  options_.max_connections_per_ip = 1;
+  startServer();
+  int a = client();
+  std::string buf;
+  ASSERT_TRUE(sendAll(a, get("/echo/a")));
+  ASSERT_TRUE(readResponse(a, buf).ok);
+  int b = client();
+  EXPECT_TRUE(closedWithin(b, 1000));
+  ::close(b);
+  ::close(a);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (server_->metrics().openConnections() != 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  int c = client();  // the slot is free again
+  std::string buf_c;
+  ASSERT_TRUE(sendAll(c, get("/echo/c")));
+  EXPECT_TRUE(readResponse(c, buf_c).ok);
+  ::close(c);
+}
+
 TEST_F(Loopback, GracefulShutdownFinishesInFlightRequestAndClosesIdle) {
   options_.header_timeout = 2;
   options_.idle_timeout = 5;
