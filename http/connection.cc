@@ -58,7 +58,9 @@ void Connection::handleIo(int revents) {
       return;
     }
   }
-  if (revents & EV_READ) {
+  // A TLS handshake that wanted to write continues through SSL_read once writable.
+  bool handshake_write = ssl_ && (revents & EV_WRITE) && out_.empty();
+  if ((revents & EV_READ) || handshake_write) {
     readInput();
     if (closed_) {
       return;
@@ -70,12 +72,21 @@ void Connection::handleIo(int revents) {
 void Connection::readInput() {
   char buf[kReadChunk];
   IoResult r = readSome(buf, sizeof(buf));
-  if (r.status == Io::Ok) {
+  // Decrypted bytes OpenSSL already holds raise no socket event, so take them now.
+  while (r.status == Io::Ok) {
     last_activity_ = ev_now(worker_.loop());
     if (!lingering_) {
       in_.append(buf, r.bytes);
     }
-  } else if (r.status == Io::Eof) {
+    if (!ssl_ || SSL_pending(ssl_.get()) == 0) {
+      return;
+    }
+    r = readSome(buf, sizeof(buf));
+  }
+  if (r.status == Io::WouldBlock) {
+    return;
+  }
+  if (r.status == Io::Eof) {
     peer_eof_ = true;
     if (lingering_ || (out_.empty() && in_.empty())) {
       closeNow();
