@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -86,7 +87,9 @@ core::Status Server::start() {
   }
   ignoreSigpipeIfDefault();
   uint16_t port = options_.port;
-  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+  int threads = options_.threads > 0 ? options_.threads
+                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < threads; ++i) {
     OD_TRY(int fd, listenSocket(port));
     if (port == 0) {
       sockaddr_in bound{};

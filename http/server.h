@@ -35,7 +35,7 @@ namespace od::http {
 struct ServerOptions {
   std::string host = "0.0.0.0";  // IPv4 address to bind
   uint16_t port = 8080;          // 0 picks a free port (see Server::port())
-  int threads = 1;               // HTTP loops, one listening socket each
+  int threads = 0;               // HTTP loops, one listening socket each; 0 = one per core
   Limits limits;
   double header_timeout = 10;    // seconds for a whole request head → 408 + close
   double body_timeout = 30;      // seconds for a request body after its head → 408 + close

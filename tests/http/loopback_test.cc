@@ -46,6 +46,7 @@ class Loopback : public ::testing::Test {
       return r;
     });
     options_.port = 0;
+    options_.threads = 1;
     options_.host = "127.0.0.1";
     options_.header_timeout = 0.3;
     options_.idle_timeout = 0.3;

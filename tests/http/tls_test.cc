@@ -107,6 +107,7 @@ class Tls : public ::testing::Test {
     });
     options_.host = "127.0.0.1";
     options_.port = 0;
+    options_.threads = 1;
     options_.header_timeout = 0.5;
     options_.tls = TlsFiles{(dir_ / "tls.crt").string(), (dir_ / "tls.key").string()};
     options_.tls_reload_interval = 0.05;
