@@ -8,6 +8,9 @@ namespace od::http {
 
 namespace {
 
+// A chunk-size line: up to 16 hex digits, CRLFs around it, and at most 1 KiB of extensions.
+constexpr size_t kMaxChunkLine = 1024 + 32;
+
 RequestParser* self(http_parser* p) { return static_cast<RequestParser*>(p->data); }
 
 // True when libhttp-parser knows `method` (its table ends where http_method_str says so).
@@ -46,6 +49,9 @@ void RequestParser::reset() {
   request_ = Request{};
   last_was_value_ = false;
   head_checked_ = false;
+  chunked_ = false;
+  framing_from_ = nullptr;
+  framing_carry_ = 0;
   head_end_seen_ = false;
   line_index_ = 0;
   line_len_ = 0;
@@ -74,17 +80,23 @@ size_t RequestParser::feed(std::string_view data) {
     state_ = State::Head;
   }
   size_t to_parse = data.size();
+  framing_from_ = data.data();
   if (!head_end_seen_) {
     to_parse = scanHead(data);
     if (state_ == State::Failed) {
       return to_parse;
     }
     if (head_end_seen_) {
+      framing_from_ = data.data() + to_parse;
       to_parse = data.size();  // the rest is body or the next request; the parser stops itself
     }
   }
   size_t n = http_parser_execute(&parser_, &settings_, data.data(), to_parse);
   if (state_ == State::Failed || state_ == State::Complete) {
+    return n;
+  }
+  countFramingTail(data.data() + n);
+  if (state_ == State::Failed) {
     return n;
   }
   if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK) {
@@ -225,6 +237,7 @@ int RequestParser::headersComplete() {
   request_.segments = std::move(decoded->segments);
   request_.query = std::move(decoded->query);
   request_.keep_alive = http_should_keep_alive(&parser_) != 0;
+  chunked_ = verdict.framing.chunked;
   state_ = State::Body;
   return 0;
 }
@@ -261,8 +274,29 @@ int RequestParser::onHeaderValue(http_parser* p, const char* at, size_t len) {
 
 int RequestParser::onHeadersComplete(http_parser* p) { return self(p)->headersComplete(); }
 
+// Framing bytes at the end of a fed buffer wait for the next body piece; the last chunk's
+// line and the trailer fields have none, so they are bounded together by the header limit.
+void RequestParser::countFramingTail(const char* end) {
+  if (state_ != State::Body || !chunked_ || end <= framing_from_) {
+    return;
+  }
+  framing_carry_ += static_cast<size_t>(end - framing_from_);
+  if (framing_carry_ > kMaxChunkLine + limits_.max_header_bytes) {
+    fail(400, "chunk extension or trailer section too long");
+  }
+}
+
 int RequestParser::onBody(http_parser* p, const char* at, size_t len) {
   RequestParser* s = self(p);
+  if (s->chunked_) {
+    size_t gap = s->framing_carry_ + static_cast<size_t>(at > s->framing_from_ ? at - s->framing_from_ : 0);
+    if (gap > kMaxChunkLine) {
+      s->fail(400, "chunk extension too long");
+      return -1;
+    }
+    s->framing_carry_ = 0;
+    s->framing_from_ = at + len;
+  }
   if (s->request_.body.size() + len > s->limits_.max_body) {
     s->fail(413, "request body too large");
     return -1;

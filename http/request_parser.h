@@ -56,6 +56,7 @@ class RequestParser {
   int headersComplete();
   void fail(int status, std::string message);
   void failFromParser();
+  void countFramingTail(const char* end);
 
   Limits limits_;
   http_parser parser_;
@@ -65,6 +66,12 @@ class RequestParser {
   Request request_;
   bool last_was_value_ = false;
   bool head_checked_ = false;
+
+  // Chunk framing (B06): bytes between body pieces of a chunked body, i.e. the chunk-size
+  // line with its extensions. libhttp-parser skips extensions without a callback.
+  bool chunked_ = false;
+  const char* framing_from_ = nullptr;  // inside the buffer being fed
+  size_t framing_carry_ = 0;            // counted in earlier feeds
 
   // Head scanner state.
   bool head_end_seen_ = false;

@@ -78,6 +78,17 @@ TEST(RequestParser, ChunkedBody) {
   EXPECT_EQ(o.request.body, "hello");
 }
 
+TEST(RequestParser, ChunkedBodyOneByteAtATime) {
+  std::string req = "POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "5;" + std::string(1000, 'e') + "\r\nhello\r\n3\r\nabc\r\n0\r\nT: v\r\n\r\n";
+  RequestParser parser{Limits{}};
+  for (char c : req) {
+    ASSERT_EQ(parser.feed(std::string_view(&c, 1)), 1u) << parser.error().message;
+  }
+  ASSERT_EQ(parser.state(), RequestParser::State::Complete);
+  EXPECT_EQ(parser.takeRequest().body, "helloabc");
+}
+
 TEST(RequestParser, HttpTenWithoutHostIsFineAndNotKeptAlive) {
   Outcome o = parse("GET / HTTP/1.0\r\n\r\n");
   ASSERT_TRUE(o.ok) << o.error.message;
@@ -163,8 +174,23 @@ TEST(RequestParser, B06BadChunksAre400) {
   EXPECT_EQ(statusOf(head + "fffffffffffffffffff\r\n"), 400);
   EXPECT_EQ(statusOf(head + "5\r\nhelloX0\r\n\r\n"), 400);
   EXPECT_EQ(statusOf(head + "zz\r\n"), 400);
-  // Chunk extensions are bounded by libhttp-parser's compiled header cap (80 KiB), not 1 KiB.
   EXPECT_EQ(statusOf(head + "5;" + std::string(100000, 'e') + "\r\nhello\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "5;" + std::string(1500, 'e') + "\r\nhello\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "5;" + std::string(1000, 'e') + "\r\nhello\r\n0\r\n\r\n"), 200);
+  EXPECT_EQ(statusOf(head + "5\r\nhello\r\n3;" + std::string(1500, 'e') + "\r\nabc\r\n0\r\n\r\n"), 400);
+}
+
+TEST(RequestParser, B06ChunkExtensionLimitHoldsAcrossFeeds) {
+  std::string req = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "5\r\nhello\r\n3;" + std::string(1500, 'e') + "\r\nabc\r\n0\r\n\r\n";
+  RequestParser parser{Limits{}};
+  size_t off = 0;
+  while (off < req.size() && parser.state() != RequestParser::State::Failed &&
+         parser.state() != RequestParser::State::Complete) {
+    off += parser.feed(std::string_view(req).substr(off, 7));
+  }
+  ASSERT_EQ(parser.state(), RequestParser::State::Failed);
+  EXPECT_EQ(parser.error().status, 400);
 }
 
 // B07
