@@ -147,7 +147,7 @@ core::Result<PackResult> packTree(const Tree& tree, PackFormat format, const std
 }
 
 core::Result<PackResult> repackArchive(const RepackRequest& request) {
-  OD_TRY(TempDir dir, TempDir::create(request.temp_parent, ".od-extract-"));
+  OD_TRY(TempDir dir, TempDir::create(request.temp_parent, kExtractDirPrefix));
   OD_TRY(Tree tree, extractArchive(request.archive_path, dir.path(), request.limits));
   if (request.strip_wrapper) {
     tree = stripWrapper(std::move(tree));

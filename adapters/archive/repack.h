@@ -47,6 +47,10 @@ struct RepackRequest {
   ArchiveLimits limits;
 };
 
+// The prefix of repackArchive()'s extraction directories under temp_parent (for
+// sweepStaleTempDirs() at worker start).
+inline constexpr const char* kExtractDirPrefix = ".od-extract-";
+
 // Extracts safely into a temporary directory (removed before returning), strips the wrapper
 // directory when asked, and packs deterministically.
 core::Result<PackResult> repackArchive(const RepackRequest& request);

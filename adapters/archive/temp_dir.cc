@@ -40,4 +40,22 @@ TempDir::~TempDir() {
   }
 }
 
+size_t sweepStaleTempDirs(const std::string& parent, const std::string& prefix, std::chrono::seconds older_than) {
+  namespace fs = std::filesystem;
+  const auto cutoff = fs::file_time_type::clock::now() - older_than;
+  size_t removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code item_ec;
+    if (!it->path().filename().string().starts_with(prefix) || !it->is_directory(item_ec) ||
+        it->is_symlink(item_ec)) {
+      continue;
+    }
+    if (it->last_write_time(item_ec) < cutoff && !item_ec && fs::remove_all(it->path(), item_ec) > 0) {
+      ++removed;
+    }
+  }
+  return removed;
+}
+
 }  // namespace od::adapters::archive

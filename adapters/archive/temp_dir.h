@@ -2,6 +2,8 @@
 // TempDir: a private directory (mode 0700) removed with its contents when the owner dies.
 // Thread affinity: one owner; blocking (pool threads only).
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 
 #include "core/result.h"
@@ -24,5 +26,9 @@ class TempDir {
   explicit TempDir(std::string path) : path_(std::move(path)) {}
   std::string path_;
 };
+
+// Removes "<parent>/<prefix>*" directories last modified more than `older_than` ago: what a
+// killed worker left behind. Returns how many were removed.
+size_t sweepStaleTempDirs(const std::string& parent, const std::string& prefix, std::chrono::seconds older_than);
 
 }  // namespace od::adapters::archive

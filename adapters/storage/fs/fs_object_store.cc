@@ -37,6 +37,11 @@ core::CancelablePtr FsObjectStore::remove(std::string key, std::function<void(co
                            [done = std::move(done)](core::Status s) { done(std::move(s)); });
 }
 
+core::CancelablePtr FsObjectStore::sweepTempFiles(std::chrono::seconds older_than, Callback<size_t> done) {
+  return run<core::Result<size_t>>([root = root_, older_than] { return storage::sweepTempFiles(*root, older_than); },
+                                   [done = std::move(done)](core::Result<size_t> r) { done(std::move(r)); });
+}
+
 core::Result<std::string> FsObjectStore::presign(std::string_view, std::chrono::seconds) const {
   return core::makeError(core::Errc::Invalid, "presigned URLs are not supported by filesystem storage");
 }

@@ -45,6 +45,10 @@ class FsObjectStore final : public core::ObjectStore {
   core::CancelablePtr remove(std::string key, std::function<void(core::Status)> done) override;
   core::Result<std::string> presign(std::string_view key, std::chrono::seconds ttl) const override;
 
+  // Removes temp files older than `older_than` left by killed writers (run at worker start and
+  // periodically; a live writer's temp file is younger). Calls back with how many were removed.
+  core::CancelablePtr sweepTempFiles(std::chrono::seconds older_than, Callback<size_t> done);
+
  private:
   FsObjectStore(loop::EventLoop& loop, exec::WorkerPool& pool, std::shared_ptr<const FsRoot> root)
       : loop_(loop), pool_(pool), root_(std::move(root)) {}

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
+#include <system_error>
 
 #include "adapters/storage/fs/fs_paths.h"
 #include "adapters/storage/fs/key.h"
@@ -203,6 +205,27 @@ core::Status removeBlocking(const FsRoot& root, const std::string& key) {
     return errnoError("cannot remove object " + key, errno);
   }
   return detail::syncDir(dir->get(), key);
+}
+
+core::Result<size_t> sweepTempFiles(const FsRoot& root, std::chrono::seconds older_than) {
+  namespace fs = std::filesystem;
+  const auto cutoff = fs::file_time_type::clock::now() - older_than;
+  std::error_code ec;
+  size_t removed = 0;
+  // Does not follow directory symlinks (the iterator's default), so nothing outside is touched.
+  for (fs::recursive_directory_iterator it(root.path, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code item_ec;
+    if (!it->path().filename().string().starts_with(kTempPrefix) || !it->is_regular_file(item_ec)) {
+      continue;
+    }
+    if (it->last_write_time(item_ec) < cutoff && !item_ec && fs::remove(it->path(), item_ec)) {
+      ++removed;
+    }
+  }
+  if (ec) {
+    return core::makeError(core::Errc::Unavailable, "cannot sweep " + root.path + ": " + ec.message());
+  }
+  return removed;
 }
 
 core::Result<std::string> readAt(int fd, uint64_t offset, size_t length) {

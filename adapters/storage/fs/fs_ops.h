@@ -17,6 +17,7 @@
 //   size, the object is hashed and the side file rewritten.
 // Thread affinity: FsRoot is immutable after open() and shared by pool threads.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -65,6 +66,9 @@ core::Result<std::shared_ptr<const FsRoot>> openFsRoot(const std::string& path, 
 core::Result<core::PutResult> putBlocking(const FsRoot& root, const core::PutRequest& request);
 core::Result<core::ObjectInfo> statBlocking(const FsRoot& root, const std::string& key);
 core::Status removeBlocking(const FsRoot& root, const std::string& key);
+// Removes temp files ("<dir>/.od-tmp-*") last modified more than `older_than` ago: what a
+// killed writer left behind (its own guard removes them otherwise). Returns how many.
+core::Result<size_t> sweepTempFiles(const FsRoot& root, std::chrono::seconds older_than);
 
 struct OpenedObject {
   UniqueFd fd;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -143,6 +144,17 @@ TEST_F(RepackTest, RejectedArchiveLeavesNoExtractionBehind) {
   for (const auto& e : std::filesystem::directory_iterator(work_->path())) {
     EXPECT_FALSE(e.path().filename().string().starts_with(".od-extract-")) << e.path();
   }
+}
+
+TEST_F(RepackTest, SweepRemovesOnlyStaleExtractionDirectories) {
+  const auto stale = path(std::string(kExtractDirPrefix) + "old");
+  const auto fresh = path(std::string(kExtractDirPrefix) + "new");
+  std::filesystem::create_directories(stale + "/deep");
+  std::filesystem::create_directories(fresh);
+  std::filesystem::last_write_time(stale, std::filesystem::file_time_type::clock::now() - std::chrono::hours(3));
+  EXPECT_EQ(sweepStaleTempDirs(work_->path(), kExtractDirPrefix, std::chrono::hours(1)), 1u);
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(fresh));
 }
 
 TEST_F(RepackTest, FileUrlsAreParsedStrictly) {

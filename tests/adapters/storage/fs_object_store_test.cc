@@ -13,14 +13,6 @@
 #include "tests/adapters/storage/fs_store_factory.h"
 #include "tests/adapters/storage/object_store_contract.h"
 
-namespace od::adapters::storage {
-namespace {
-
-namespace fs = std::filesystem;
-
-}  // namespace
-}  // namespace od::adapters::storage
-
 namespace od::tests::storage {
 using FsStores = ::testing::Types<adapters::storage::FsStoreFactory>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Fs, ObjectStoreContract, FsStores);
@@ -28,6 +20,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Fs, ObjectStoreContract, FsStores);
 
 namespace od::adapters::storage {
 namespace {
+
+namespace fs = std::filesystem;
 
 class FsObjectStoreTest : public tests::storage::ObjectStoreContract<FsStoreFactory> {
  protected:
@@ -154,6 +148,25 @@ TEST_F(FsObjectStoreTest, FullPoolAnswersUnavailableThroughTheCallback) {
   EXPECT_FALSE(got.has_value()) << "never re-entrant";
   auto r = wait(got);
   EXPECT_EQ(r.error().code, core::Errc::Unavailable);
+}
+
+TEST_F(FsObjectStoreTest, SweepRemovesOnlyStaleTempFiles) {
+  fs::create_directories(root() + "/m");
+  const auto stale = root() + "/m/" + std::string(kTempPrefix) + "0000000000000001";
+  const auto fresh = root() + "/m/" + std::string(kTempPrefix) + "0000000000000002";
+  std::ofstream(stale) << "left by a killed writer";
+  std::ofstream(fresh) << "being written";
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  ASSERT_TRUE(put("m/kept.zip", "x").ok());
+  std::optional<core::Result<size_t>> got;
+  auto h = static_cast<FsObjectStore&>(store()).sweepTempFiles(std::chrono::hours(1),
+                                                                [&](auto r) { got.emplace(std::move(r)); });
+  auto r = wait(got);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 1u);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(fresh));
+  EXPECT_TRUE(fs::exists(root() + "/m/kept.zip"));
 }
 
 }  // namespace
