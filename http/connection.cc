@@ -141,7 +141,8 @@ void Connection::respond(Request&& request) {
   Router::Routed routed = worker_.handle(request);
   Response response = std::move(routed.response);
   const std::string& route = routed.route;
-  WireOptions wire{request.method == "HEAD", request.keep_alive && !draining_ && !response.close};
+  WireOptions wire{request.method == "HEAD", request.keep_alive && !draining_ && !response.close,
+                   request.http_minor == 0};
   uint64_t bytes = sendsBody(response, wire) ? response.contentLength() : 0;
   int status = response.status;
   double seconds = ev_time() - request_start_;

@@ -32,6 +32,8 @@ std::string serializeHead(const Response& response, const WireOptions& options) 
   }
   if (!options.keep_alive) {
     out += "Connection: close\r\n";
+  } else if (options.http10) {
+    out += "Connection: keep-alive\r\n";
   }
   out += "\r\n";
   return out;

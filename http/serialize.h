@@ -11,6 +11,7 @@ namespace od::http {
 struct WireOptions {
   bool head_request = false;  // the request was HEAD: no body bytes follow the head
   bool keep_alive = true;     // false adds "Connection: close"
+  bool http10 = false;        // HTTP/1.0 client: keep-alive must be said explicitly
 };
 
 // Status line, headers, Content-Length, Connection, blank line.

@@ -91,6 +91,22 @@ TEST_F(Loopback, KeepAliveServesSeveralRequestsOnOneConnection) {
   ::close(fd);
 }
 
+TEST_F(Loopback, Http10KeepAliveIsHonouredAndSaid) {
+  startServer();
+  int fd = client();
+  std::string buf;
+  ASSERT_TRUE(sendAll(fd, "GET /echo/1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  ClientResponse r = readResponse(fd, buf);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.headers["connection"], "keep-alive");
+  ASSERT_TRUE(sendAll(fd, "GET /echo/2 HTTP/1.0\r\n\r\n"));
+  r = readResponse(fd, buf);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_TRUE(closedWithin(fd, 1000));
+  ::close(fd);
+}
+
 TEST_F(Loopback, B13HundredPipelinedRequestsAnswerInOrder) {
   startServer();
   int fd = client();
