@@ -12,6 +12,7 @@
 
 #include "adapters/archive/archive_ptr.h"
 #include "adapters/archive/entry_rules.h"
+#include "adapters/archive/zip_consistency.h"
 
 namespace od::adapters::archive {
 
@@ -201,6 +202,9 @@ core::Result<Tree> extractArchive(const std::string& archive_path, const std::st
     return reject(RejectReason::CompressedTooLarge,
                   "archive is " + std::to_string(size) + " bytes, more than the limit of " +
                       std::to_string(limits.max_compressed_bytes));
+  }
+  if (auto consistent = checkZipConsistency(archive_path); !consistent.ok()) {
+    return std::move(consistent).takeError();
   }
   auto a = newRestrictedReader();
   if (archive_read_open_filename(a.get(), archive_path.c_str(), kChunk) != ARCHIVE_OK) {

@@ -11,7 +11,8 @@
 // - Sizes in headers are never trusted: expanded bytes are counted while streaming and the
 //   extraction stops at the budget (B61); the overall ratio expanded/compressed is checked as
 //   bytes arrive once past a small-file allowance. Overlapping zip entries (Fifield bombs) are
-//   caught by the same byte budget.
+//   caught by the same byte budget and refused up front by checkZipConsistency(), which also
+//   refuses local/central name mismatches (B63).
 // - Files get mode 0644, or 0755 when the entry had any execute bit; directories 0755.
 //   setuid/setgid/sticky bits never survive. Archives nested inside are plain files (B66).
 // - On any rejection the caller discards the destination (a TempDir); nothing is stored.

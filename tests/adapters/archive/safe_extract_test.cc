@@ -205,6 +205,36 @@ TEST_F(SafeExtractTest, RejectsCorruptGzip) {
   EXPECT_EQ(r.error().code, core::Errc::Corrupt);
 }
 
+TEST_F(SafeExtractTest, ZipWhoseLocalHeaderNameDiffersFromCentralDirectoryIsRefused) {
+  const auto plain = path("names.zip");
+  ASSERT_TRUE(testing::writeArchive(plain, Container::Zip, {testing::file("a.tf", "x")}, "zip:compression=store"));
+  auto bytes = testing::readFile(plain);
+  const auto local = bytes.find("PK\x03\x04");
+  ASSERT_NE(local, std::string::npos);
+  bytes[local + 30] = 'b';  // local name "b.tf", central directory still says "a.tf"
+  testing::writeFile(path("mismatch.zip"), bytes);
+  ::mkdir(path("mismatch").c_str(), 0700);
+  auto r = extractArchive(path("mismatch.zip"), path("mismatch"), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(rejectReasonOf(r.error()), RejectReason::Corrupt) << r.error().message;
+}
+
+TEST_F(SafeExtractTest, ZipWithOverlappingEntriesIsRefused) {
+  const auto plain = path("overlap-src.zip");
+  ASSERT_TRUE(testing::writeArchive(plain, Container::Zip, {testing::file("a.tf", "aaaa"), testing::file("b.tf", "bbbb")},
+                                    "zip:compression=store"));
+  auto bytes = testing::readFile(plain);
+  const auto central = bytes.find("PK\x01\x02");
+  ASSERT_NE(central, std::string::npos);
+  bytes[central + 20] = static_cast<char>(bytes[central + 20] + 100);  // a.tf's data now covers b.tf
+  testing::writeFile(path("overlap.zip"), bytes);
+  ::mkdir(path("overlap").c_str(), 0700);
+  auto r = extractArchive(path("overlap.zip"), path("overlap"), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(rejectReasonOf(r.error()), RejectReason::TooLarge) << r.error().message;
+  EXPECT_NE(r.error().message.find("overlap"), std::string::npos);
+}
+
 TEST_F(SafeExtractTest, RejectsUnsupportedFormats) {
   testing::writeFile(path("plain.txt"), std::string(2000, 'z'));
   ::mkdir(path("plain").c_str(), 0700);
