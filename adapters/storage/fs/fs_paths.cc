@@ -83,8 +83,12 @@ core::Result<UniqueFd> openParent(const FsRoot& root, const std::vector<std::str
     constexpr int kFlags = O_DIRECTORY | O_NOFOLLOW | O_RDONLY | O_CLOEXEC;
     UniqueFd next(::openat(current.get(), name.c_str(), kFlags));
     if (!next.valid() && errno == ENOENT && create) {
-      if (::mkdirat(current.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
-        return errnoError("cannot create storage directory '" + name + "'", errno);
+      if (::mkdirat(current.get(), name.c_str(), 0755) != 0) {
+        if (errno != EEXIST) {
+          return errnoError("cannot create storage directory '" + name + "'", errno);
+        }
+      } else if (::fsync(current.get()) != 0) {  // the new directory's entry is durable too
+        return errnoError("cannot fsync storage directory", errno);
       }
       next = UniqueFd(::openat(current.get(), name.c_str(), kFlags));
     }

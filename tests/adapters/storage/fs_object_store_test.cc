@@ -15,7 +15,7 @@
 
 namespace od::tests::storage {
 using FsStores = ::testing::Types<adapters::storage::FsStoreFactory>;
-INSTANTIATE_TYPED_TEST_SUITE_P(Fs, ObjectStoreContract, FsStores);
+INSTANTIATE_TYPED_TEST_SUITE_P(FsObjectStoreContract, ObjectStoreContract, FsStores);
 }  // namespace od::tests::storage
 
 namespace od::adapters::storage {
