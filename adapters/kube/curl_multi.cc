@@ -102,6 +102,10 @@ CurlMulti::~CurlMulti() {
   }
   transfers_.clear();
   curl_multi_cleanup(multi_);
+  for (SocketWatch* watch : watches_) {  // sockets curl closed without telling us
+    ev_io_stop(loop_.raw(), &watch->io);
+    delete watch;
+  }
 }
 
 core::CancelablePtr CurlMulti::start(TransferSpec spec, std::function<void(TransferResult)> done) {
@@ -198,6 +202,7 @@ int CurlMulti::onSocket(CURL* /*easy*/, curl_socket_t s, int what, void* userp,
       if (watch != nullptr) {
         ev_io_stop(self->loop_.raw(), &watch->io);
         curl_multi_assign(self->multi_, s, nullptr);
+        self->watches_.erase(watch);
         delete watch;
       }
       return;
@@ -207,6 +212,7 @@ int CurlMulti::onSocket(CURL* /*easy*/, curl_socket_t s, int what, void* userp,
       watch->owner = self;
       watch->fd = s;
       watch->io.data = watch;
+      self->watches_.insert(watch);
       curl_multi_assign(self->multi_, s, watch);
     } else {
       ev_io_stop(self->loop_.raw(), &watch->io);

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,6 +96,7 @@ class CurlMulti {
   ev_timer timer_;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::vector<CURL*> cancelled_;  // marked during socket_action, removed after it
+  std::set<SocketWatch*> watches_;  // owned; freed on CURL_POLL_REMOVE or destruction
   int action_depth_ = 0;
   std::shared_ptr<CurlMulti*> self_;  // handles see nullptr once this object is gone
 };
