@@ -15,6 +15,8 @@ Result<std::string> base64Decode(std::string_view text);
 std::string base64UrlEncode(std::string_view bytes);
 Result<std::string> base64UrlDecode(std::string_view text);
 std::string hexEncode(std::string_view bytes);
+// The value of one hex digit (either case), or -1 when `c` is not one.
+int hexDigitValue(char c);
 Result<std::string> hexDecode(std::string_view text);
 
 }  // namespace od::core

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "core/base64.h"
 #include "core/json_writer.h"
 
 namespace od::http {
@@ -11,17 +12,6 @@ namespace od::http {
 namespace {
 
 char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  c = lowerAscii(c);
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  return -1;
-}
 
 // Form decoding for query values: %XX and '+' as space. Bad escapes are kept verbatim.
 std::string decodeQueryComponent(std::string_view s) {
@@ -31,8 +21,8 @@ std::string decodeQueryComponent(std::string_view s) {
     if (s[i] == '+') {
       out.push_back(' ');
     } else if (s[i] == '%' && i + 2 < s.size() &&
-               hexValue(s[i + 1]) >= 0 && hexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2])));
+               core::hexDigitValue(s[i + 1]) >= 0 && core::hexDigitValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(core::hexDigitValue(s[i + 1]) * 16 + core::hexDigitValue(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);

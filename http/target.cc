@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "core/base64.h"
+
 namespace od::http {
 
 namespace {
@@ -21,19 +23,6 @@ bool isUnreservedOrSubDelim(unsigned char c) {
   }
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 core::Error invalid(std::string message) {
   return core::makeError(core::Errc::Invalid, std::move(message));
 }
@@ -51,8 +40,8 @@ core::Result<std::string> decodeSegment(std::string_view raw) {
     if (i + 2 >= raw.size()) {
       return invalid("malformed percent-encoding in path");
     }
-    int hi = hexValue(raw[i + 1]);
-    int lo = hexValue(raw[i + 2]);
+    int hi = core::hexDigitValue(raw[i + 1]);
+    int lo = core::hexDigitValue(raw[i + 2]);
     if (hi < 0 || lo < 0) {
       return invalid("malformed percent-encoding in path");
     }

@@ -10,22 +10,10 @@
 #include <vector>
 
 #include "adapters/archive/entry_rules.h"
+#include "core/base64.h"
 
 namespace od::adapters::archive {
 namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 core::Result<std::string> percentDecode(std::string_view s) {
   std::string out;
@@ -34,8 +22,8 @@ core::Result<std::string> percentDecode(std::string_view s) {
       out += s[i];
       continue;
     }
-    const int hi = i + 2 < s.size() ? hexValue(s[i + 1]) : -1;
-    const int lo = hi >= 0 ? hexValue(s[i + 2]) : -1;
+    const int hi = i + 2 < s.size() ? core::hexDigitValue(s[i + 1]) : -1;
+    const int lo = hi >= 0 ? core::hexDigitValue(s[i + 2]) : -1;
     if (lo < 0 || (hi == 0 && lo == 0)) {
       return core::makeError(core::Errc::Invalid, "file URL has a bad percent escape");
     }
