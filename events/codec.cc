@@ -222,6 +222,13 @@ std::string encodeData(const ArtifactStored& d) {
   return w.endObject().take();
 }
 
+std::string encodeData(const VersionSynced& d) {
+  core::JsonWriter w;
+  w.beginObject().member("generation", d.generation).member("fileName", d.file_name);
+  w.member("checksum", d.checksum).member("size", d.size).member("attempt", d.attempt);
+  return w.endObject().take();
+}
+
 Result<ResourceObserved> decodeData(std::string_view data, std::type_identity<ResourceObserved>) {
   OD_TRY(DataReader r, DataReader::open(data, type::kResourceObserved));
   ResourceObserved d;
@@ -292,6 +299,21 @@ Result<ArtifactStored> decodeData(std::string_view data, std::type_identity<Arti
     return r.fail("size", "negative");
   }
   d.size = static_cast<uint64_t>(size);
+  return d;
+}
+
+Result<VersionSynced> decodeData(std::string_view data, std::type_identity<VersionSynced>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kVersionSynced));
+  VersionSynced d;
+  OD_TRY(d.generation, r.int64("generation", 0));
+  OD_TRY(d.file_name, r.str("fileName", true));
+  OD_TRY(d.checksum, r.str("checksum", true));
+  OD_TRY(int64_t size, r.int64("size", 0));
+  if (size < 0) {
+    return r.fail("size", "negative");
+  }
+  d.size = static_cast<uint64_t>(size);
+  OD_TRY(d.attempt, r.int64("attempt", 1));
   return d;
 }
 

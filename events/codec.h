@@ -10,8 +10,8 @@
 // status, ownerReferences) are kept as JSON text.
 //
 // Typed codecs exist for ResourceObserved, ResourceDeleted, VersionSyncRequested,
-// VersionSyncFailed and ArtifactStored; the other catalogue types have names and versions
-// only so far (TODO(events): DepotPollRequested, ArtifactScanned, VersionSynced,
+// VersionSyncFailed, ArtifactStored and VersionSynced; the other catalogue types have names
+// and versions only so far (TODO(events): DepotPollRequested, ArtifactScanned,
 // VersionBlocked, ChildrenApplied, ReleasesDiscovered, ArtifactDownloaded).
 //
 // Thread affinity: plain values and pure functions, any thread.
@@ -117,12 +117,24 @@ struct ArtifactStored {
   uint64_t size = 0;
 };
 
+// The end of a successful sync: the artifact is stored and verified.
+struct VersionSynced {
+  static constexpr std::string_view kType = type::kVersionSynced;
+  static constexpr int kVersion = 1;
+  int64_t generation = 0;
+  std::string file_name;
+  std::string checksum;  // base64 SHA-256 of the stored artifact
+  uint64_t size = 0;
+  int64_t attempt = 1;
+};
+
 // REQUIRES: the verbatim JSON members hold valid JSON of the documented kind.
 std::string encodeData(const ResourceObserved& d);
 std::string encodeData(const ResourceDeleted& d);
 std::string encodeData(const VersionSyncRequested& d);
 std::string encodeData(const VersionSyncFailed& d);
 std::string encodeData(const ArtifactStored& d);
+std::string encodeData(const VersionSynced& d);
 
 core::Result<ResourceObserved> decodeData(std::string_view data, std::type_identity<ResourceObserved>);
 core::Result<ResourceDeleted> decodeData(std::string_view data, std::type_identity<ResourceDeleted>);
@@ -131,6 +143,7 @@ core::Result<VersionSyncRequested> decodeData(std::string_view data,
 core::Result<VersionSyncFailed> decodeData(std::string_view data,
                                            std::type_identity<VersionSyncFailed>);
 core::Result<ArtifactStored> decodeData(std::string_view data, std::type_identity<ArtifactStored>);
+core::Result<VersionSynced> decodeData(std::string_view data, std::type_identity<VersionSynced>);
 
 template <typename T>
 Envelope makeEnvelope(const T& data, EnvelopeMeta meta) {

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libhiredis-dev libev-dev libcurl4-openssl-dev libsimdjson-dev libspdlog-dev libfmt-dev
   libyaml-cpp-dev libgpgme-dev libarchive-dev libssl-dev libhttp-parser-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -23,6 +23,7 @@ struct GithubAuth {
 };
 
 struct ModuleFetch {
+  std::string repo_url;      // moduleConfig.repoUrl; only a file:// URL changes the source
   std::string owner;
   std::string repo;
   std::string version;       // as written in spec; the source tries "v<version>" then the bare one

@@ -161,6 +161,15 @@ TEST(Codec, OtherTypedEventsRoundTrip) {
   auto s = decodeData(encodeData(stored), std::type_identity<ArtifactStored>{});
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->size, 1234u);
+  VersionSynced synced{7, "0190.zip", "q1w2", 99, 3};
+  auto y = decodeData(encodeData(synced), std::type_identity<VersionSynced>{});
+  ASSERT_TRUE(y.ok());
+  EXPECT_EQ(y->file_name, "0190.zip");
+  EXPECT_EQ(y->checksum, "q1w2");
+  EXPECT_EQ(y->size, 99u);
+  EXPECT_EQ(y->attempt, 3);
+  EXPECT_FALSE(decodeData(R"({"fileName":"f","checksum":"c","size":-1})",
+                          std::type_identity<VersionSynced>{}).ok());
   auto del = decodeData(encodeData(ResourceDeleted{"u", "9"}), std::type_identity<ResourceDeleted>{});
   ASSERT_TRUE(del.ok());
   EXPECT_EQ(del->resource_version, "9");
