@@ -9,6 +9,9 @@
 // - put() is create-or-verify-same-checksum: if the key exists with the same SHA-256 the
 //   call succeeds with `created = false`; with a different one it fails with Errc::Conflict
 //   and the stored object is left alone. Writes are atomic (no partial object is ever visible).
+//   With `replace = true` a different object under the key is replaced atomically instead
+//   (a mutable module version whose upstream changed); the same checksum still answers
+//   created = false, and anything but an object under the key stays a Conflict.
 // - presign() gives a time-limited URL for stores that have them; the filesystem store
 //   answers Errc::Invalid ("not supported") and the server proxies instead.
 // Thread affinity: loop thread only; blocking work runs on the implementation's own pool and
@@ -38,6 +41,7 @@ struct PutRequest {
   Sha256 sha256;            // of source_path, computed by the caller
   uint64_t size = 0;
   std::string content_type = "application/octet-stream";
+  bool replace = false;     // replace a different object under the key (see DESIGN)
 };
 
 struct PutResult {

@@ -127,14 +127,38 @@ core::Result<bool> publish(int dir_fd, const std::string& tmp, const std::string
   return errnoError("cannot link storage object into place", errno);
 }
 
+// Replaces the object under the key with the temp file (put with `replace`). The side file
+// goes first, as in removeBlocking(): a crash in between leaves an object without one
+// (repaired by hashing), never a side file describing the other object.
+core::Result<core::PutResult> replaceWith(const FsRoot& root, int dir_fd, const std::vector<std::string>& parts,
+                                          const std::string& tmp, const core::PutRequest& request) {
+  if (auto st = detail::removeMeta(root, parts); !st.ok()) {
+    return std::move(st).takeError();
+  }
+  if (::renameat(dir_fd, tmp.c_str(), dir_fd, parts.back().c_str()) != 0) {
+    return errnoError("cannot replace storage object " + request.key, errno);
+  }
+  if (auto synced = detail::syncDir(dir_fd, request.key); !synced.ok()) {
+    return std::move(synced).takeError();
+  }
+  (void)detail::writeMeta(root, parts, request.sha256, request.size);  // a cache (see fs_ops.h)
+  return core::PutResult{true};
+}
+
 }  // namespace
 
 core::Result<core::PutResult> putBlocking(const FsRoot& root, const core::PutRequest& request) {
   OD_TRY(auto parts, splitKey(request.key));
   OD_TRY(UniqueFd dir, detail::openParent(root, parts, true));
   struct stat st {};
+  bool replacing = false;
   if (::fstatat(dir.get(), parts.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    return verifyExisting(root, dir.get(), parts, request);
+    auto existing = verifyExisting(root, dir.get(), parts, request);
+    if (!request.replace || existing.ok() || !S_ISREG(st.st_mode) ||
+        existing.error().code != core::Errc::Conflict) {
+      return existing;
+    }
+    replacing = true;
   }
   TempGuard tmp(dir.get(), detail::tempName());
   UniqueFd out(::openat(dir.get(), tmp.name().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -146,6 +170,9 @@ core::Result<core::PutResult> putBlocking(const FsRoot& root, const core::PutReq
   }
   if (::fsync(out.get()) != 0) {
     return errnoError("cannot fsync " + request.key, errno);
+  }
+  if (replacing) {
+    return replaceWith(root, dir.get(), parts, tmp.name(), request);
   }
   OD_TRY(bool created, publish(dir.get(), tmp.name(), parts.back()));
   if (!created) {

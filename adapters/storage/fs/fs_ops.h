@@ -10,7 +10,9 @@
 //   source while hashing (size and SHA-256 must match the request), fsync, then
 //   renameat2(RENAME_NOREPLACE) (linkat+unlink where unsupported), fsync(dir). The rename
 //   never replaces: if the key exists, the stored object is verified instead (same SHA-256 →
-//   created=false, different → Errc::Conflict, object untouched). The temp file is removed
+//   created=false, different → Errc::Conflict, object untouched; with request.replace a
+//   different regular object is replaced by a plain renameat, its side file removed first).
+//   The temp file is removed
 //   on every path, also after ENOSPC (B94).
 // - The checksum lives in a side file ".od-meta/<key>" ("<hex> <size>\n"), written after the
 //   object and removed before it. It is a cache: when missing or not matching the object's
