@@ -100,6 +100,26 @@ class DataReader {
     return core::toJson(*e);
   }
 
+  Result<std::vector<std::string>> strings(std::string_view key) const {
+    std::vector<std::string> out;
+    auto e = find(key);
+    simdjson::dom::array arr;
+    if (!e) {
+      return out;
+    }
+    if (e->get_array().get(arr)) {
+      return wrongType(key, "array", *e);
+    }
+    for (auto item : arr) {
+      std::string_view s;
+      if (item.get_string().get(s)) {
+        return fail(key, "item " + std::to_string(out.size()) + " is not a string");
+      }
+      out.emplace_back(s);
+    }
+    return out;
+  }
+
   Result<std::map<std::string, std::string>> stringMap(std::string_view key) const {
     std::map<std::string, std::string> out;
     auto e = find(key);
@@ -144,6 +164,14 @@ void writeStringMap(core::JsonWriter& w, std::string_view key,
     w.member(k, v);
   }
   w.endObject();
+}
+
+void writeStrings(core::JsonWriter& w, std::string_view key, const std::vector<std::string>& v) {
+  w.key(key).beginArray();
+  for (const auto& s : v) {
+    w.value(s);
+  }
+  w.endArray();
 }
 
 std::optional<SyncReason> parseSyncReason(std::string_view s) {
@@ -226,6 +254,17 @@ std::string encodeData(const VersionSynced& d) {
   core::JsonWriter w;
   w.beginObject().member("generation", d.generation).member("fileName", d.file_name);
   w.member("checksum", d.checksum).member("size", d.size).member("attempt", d.attempt);
+  return w.endObject().take();
+}
+
+std::string encodeData(const ChildrenApplied& d) {
+  core::JsonWriter w;
+  w.beginObject().member("generation", d.generation);
+  writeStrings(w, "created", d.created);
+  writeStrings(w, "deleted", d.deleted);
+  if (d.latest_version) {
+    w.member("latestVersion", *d.latest_version);
+  }
   return w.endObject().take();
 }
 
@@ -314,6 +353,19 @@ Result<VersionSynced> decodeData(std::string_view data, std::type_identity<Versi
   }
   d.size = static_cast<uint64_t>(size);
   OD_TRY(d.attempt, r.int64("attempt", 1));
+  return d;
+}
+
+Result<ChildrenApplied> decodeData(std::string_view data, std::type_identity<ChildrenApplied>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kChildrenApplied));
+  ChildrenApplied d;
+  OD_TRY(d.generation, r.int64("generation", 0));
+  OD_TRY(d.created, r.strings("created"));
+  OD_TRY(d.deleted, r.strings("deleted"));
+  OD_TRY(std::string latest, r.str("latestVersion", false));
+  if (!latest.empty()) {
+    d.latest_version = std::move(latest);
+  }
   return d;
 }
 

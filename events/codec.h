@@ -10,9 +10,9 @@
 // status, ownerReferences) are kept as JSON text.
 //
 // Typed codecs exist for ResourceObserved, ResourceDeleted, VersionSyncRequested,
-// VersionSyncFailed, ArtifactStored and VersionSynced; the other catalogue types have names
-// and versions only so far (TODO(events): DepotPollRequested, ArtifactScanned,
-// VersionBlocked, ChildrenApplied, ReleasesDiscovered, ArtifactDownloaded).
+// VersionSyncFailed, ArtifactStored, VersionSynced and ChildrenApplied; the other catalogue
+// types have names and versions only so far (TODO(events): DepotPollRequested,
+// ArtifactScanned, VersionBlocked, ReleasesDiscovered, ArtifactDownloaded).
 //
 // Thread affinity: plain values and pure functions, any thread.
 
@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "core/result.h"
 #include "events/envelope.h"
@@ -128,6 +129,16 @@ struct VersionSynced {
   int64_t attempt = 1;
 };
 
+// What one reconcile of a Module or Provider applied to its child Versions (key: the parent).
+struct ChildrenApplied {
+  static constexpr std::string_view kType = type::kChildrenApplied;
+  static constexpr int kVersion = 1;
+  int64_t generation = 0;              // the parent's metadata.generation
+  std::vector<std::string> created;    // Version names
+  std::vector<std::string> deleted;    // Version names
+  std::optional<std::string> latest_version;  // 'v'-prefixed canonical; absent when none
+};
+
 // REQUIRES: the verbatim JSON members hold valid JSON of the documented kind.
 std::string encodeData(const ResourceObserved& d);
 std::string encodeData(const ResourceDeleted& d);
@@ -135,6 +146,7 @@ std::string encodeData(const VersionSyncRequested& d);
 std::string encodeData(const VersionSyncFailed& d);
 std::string encodeData(const ArtifactStored& d);
 std::string encodeData(const VersionSynced& d);
+std::string encodeData(const ChildrenApplied& d);
 
 core::Result<ResourceObserved> decodeData(std::string_view data, std::type_identity<ResourceObserved>);
 core::Result<ResourceDeleted> decodeData(std::string_view data, std::type_identity<ResourceDeleted>);
@@ -144,6 +156,8 @@ core::Result<VersionSyncFailed> decodeData(std::string_view data,
                                            std::type_identity<VersionSyncFailed>);
 core::Result<ArtifactStored> decodeData(std::string_view data, std::type_identity<ArtifactStored>);
 core::Result<VersionSynced> decodeData(std::string_view data, std::type_identity<VersionSynced>);
+core::Result<ChildrenApplied> decodeData(std::string_view data,
+                                         std::type_identity<ChildrenApplied>);
 
 template <typename T>
 Envelope makeEnvelope(const T& data, EnvelopeMeta meta) {

@@ -170,6 +170,21 @@ TEST(Codec, OtherTypedEventsRoundTrip) {
   EXPECT_EQ(y->attempt, 3);
   EXPECT_FALSE(decodeData(R"({"fileName":"f","checksum":"c","size":-1})",
                           std::type_identity<VersionSynced>{}).ok());
+  ChildrenApplied applied{4, {"m-1-0-0", "m-1-1-0"}, {"m-0-9-0"}, "v1.1.0"};
+  auto a = decodeData(encodeData(applied), std::type_identity<ChildrenApplied>{});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->generation, 4);
+  EXPECT_EQ(a->created, applied.created);
+  EXPECT_EQ(a->deleted, applied.deleted);
+  EXPECT_EQ(a->latest_version, "v1.1.0");
+  auto none = decodeData(encodeData(ChildrenApplied{}), std::type_identity<ChildrenApplied>{});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->created.empty());
+  EXPECT_FALSE(none->latest_version.has_value());
+  auto bad = decodeData(R"({"created":["a",3]})", std::type_identity<ChildrenApplied>{});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("created"), std::string::npos);
+  EXPECT_FALSE(decodeData(R"({"deleted":"a"})", std::type_identity<ChildrenApplied>{}).ok());
   auto del = decodeData(encodeData(ResourceDeleted{"u", "9"}), std::type_identity<ResourceDeleted>{});
   ASSERT_TRUE(del.ok());
   EXPECT_EQ(del->resource_version, "9");
