@@ -1,0 +1,166 @@
+// planSync and the records the worker answers with: pure functions.
+#include "events/worker/sync_plan.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/events/worker/worker_fixture.h"
+
+namespace od::tests {
+namespace {
+
+events::Envelope requestFor(const TestVersion& v, const std::string& key = "Version/ns/vpc-1-2-3") {
+  events::VersionSyncRequested data{3, v.spec(), 2, events::SyncReason::ForceSync};
+  return events::makeEnvelope(data, events::EnvelopeMeta{"req-9", key, "", "", 5});
+}
+
+core::Result<events::SyncPlan> plan(const TestVersion& v, const std::string& key = "Version/ns/vpc-1-2-3") {
+  auto e = requestFor(v, key);
+  auto data = events::decodeAs<events::VersionSyncRequested>(e);
+  EXPECT_TRUE(data.ok());
+  return events::planSync(e, *data, "/data");
+}
+
+TEST(SyncPlan, ModuleFromGitHubWithStorageUnderTheRoot) {
+  TestVersion v;
+  v.file_format = "tar";
+  v.file_name = "x.tar.gz";
+  v.directory = "/data/modules/";
+  v.immutable = true;
+  v.authenticated = true;
+  auto p = plan(v);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->object_key, "modules/vpc/x.tar.gz");
+  EXPECT_EQ(p->format, core::ArtifactFormat::TarGz);
+  EXPECT_FALSE(p->local);
+  EXPECT_TRUE(p->immutable);
+  EXPECT_EQ(p->name_space, "ns");
+  auto fetch = events::moduleFetchFor(*p, "/w/f");
+  EXPECT_EQ(fetch.owner, "acme");
+  EXPECT_EQ(fetch.repo, "vpc");
+  EXPECT_EQ(fetch.format, "tar");
+  EXPECT_TRUE(fetch.auth.use_app);
+  EXPECT_EQ(fetch.auth.name_space, "ns");
+  EXPECT_EQ(fetch.dest_path, "/w/f");
+}
+
+TEST(SyncPlan, DefaultsAreZipMutableAndUnauthenticated) {
+  TestVersion v;
+  auto p = plan(v);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->object_key, "vpc/0190a1b2.zip");
+  EXPECT_EQ(p->format, core::ArtifactFormat::Zip);
+  EXPECT_FALSE(p->immutable);
+  EXPECT_FALSE(events::moduleFetchFor(*p, "").auth.use_app);
+}
+
+TEST(SyncPlan, FileUrlIsLocalAndNeedsNoOwner) {
+  TestVersion v;
+  v.repo_url = "file:///srv/modules/vpc";
+  v.repo_owner = "";
+  auto p = plan(v);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_TRUE(p->local);
+}
+
+TEST(SyncPlan, RefusesWhatCannotBeSynced) {
+  struct Case {
+    std::string name;
+    TestVersion v;
+    std::string key;
+    std::string expect;
+  };
+  TestVersion no_owner;
+  no_owner.repo_owner = "";
+  TestVersion https_url;
+  https_url.repo_url = "https://github.com/acme/vpc";
+  https_url.repo_owner = "";
+  TestVersion bad_file;
+  bad_file.file_name = "../x.zip";
+  TestVersion no_version;
+  no_version.version = "";
+  TestVersion outside;
+  outside.directory = "/var/lib";
+  TestVersion s3_less;
+  s3_less.directory = "relative/dir";
+  for (const auto& c : std::vector<Case>{
+           {"no owner", no_owner, "Version/ns/v", "repoOwner is required"},
+           {"https repoUrl stays cosmetic", https_url, "Version/ns/v", "repoOwner is required"},
+           {"file name with a slash", bad_file, "Version/ns/v", "spec.fileName"},
+           {"no version", no_version, "Version/ns/v", "spec.version"},
+           {"directory outside the root", outside, "Version/ns/v", "not under the storage root"},
+           {"relative directory", s3_less, "Version/ns/v", "directoryPath"},
+           {"wrong kind in key", TestVersion{}, "Module/ns/v", "is not Version/<namespace>/<name>"},
+           {"short key", TestVersion{}, "Version/v", "is not Version/<namespace>/<name>"},
+           {"long key", TestVersion{}, "Version/ns/v/x", "is not Version/<namespace>/<name>"},
+           {"dotted name", TestVersion{}, "Version/ns/v1.2.3", "must not contain '.'"},
+       }) {
+    auto p = plan(c.v, c.key);
+    ASSERT_FALSE(p.ok()) << c.name;
+    EXPECT_EQ(p.error().code, core::Errc::Invalid) << c.name;
+    EXPECT_NE(p.error().message.find(c.expect), std::string::npos) << c.name << ": " << p.error().message;
+  }
+}
+
+TEST(SyncPlan, MissingFileNameWaitsForTheReconciler) {
+  TestVersion v;
+  core::JsonWriter w;
+  w.beginObject().member("type", "Module").member("version", "1.0.0");
+  w.key("moduleConfigRef").beginObject().member("name", "vpc").member("repoOwner", "acme").endObject().endObject();
+  events::VersionSyncRequested data{1, w.take(), 1, events::SyncReason::New};
+  auto e = events::makeEnvelope(data, events::EnvelopeMeta{"r", "Version/ns/v", "", "", 0});
+  auto p = events::planSync(e, data, "/data");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("spec.fileName is not set"), std::string::npos);
+}
+
+TEST(SyncPlan, NonPositiveAttemptIsRefused) {
+  TestVersion v;
+  auto e = requestFor(v);
+  auto data = events::decodeAs<events::VersionSyncRequested>(e).value();
+  data.attempt = 0;
+  EXPECT_FALSE(events::planSync(e, data, "/data").ok());
+}
+
+TEST(SyncRecords, FactIdsDependOnTypeGenerationAttemptAndRequest) {
+  TestVersion v;
+  auto e = requestFor(v);
+  auto data = events::decodeAs<events::VersionSyncRequested>(e).value();
+  events::VersionSynced synced{3, "f.zip", "c", 1, 2};
+  events::ArtifactStored stored{3, "f.zip", "k", "c", 1};
+  auto a = events::factRecord("od:{ctl}:facts", e, data, synced, 10);
+  auto b = events::factRecord("od:{ctl}:facts", e, data, synced, 99);  // another clock reading
+  EXPECT_EQ(a.dedupe_id, b.dedupe_id);
+  EXPECT_NE(a.dedupe_id, events::factRecord("od:{ctl}:facts", e, data, stored, 10).dedupe_id);
+  auto later = data;
+  later.attempt = 3;
+  EXPECT_NE(a.dedupe_id, events::factRecord("od:{ctl}:facts", e, later, synced, 10).dedupe_id);
+  auto other = e;
+  other.id = "req-10";
+  EXPECT_NE(a.dedupe_id, events::factRecord("od:{ctl}:facts", other, data, synced, 10).dedupe_id);
+  auto envelope = events::decodeEnvelope(a.fields);
+  ASSERT_TRUE(envelope.ok());
+  EXPECT_EQ(envelope->id, a.dedupe_id);
+  EXPECT_EQ(envelope->cause, "req-9");
+  EXPECT_EQ(envelope->corr, "req-9");  // the request had none: it starts the correlation
+}
+
+TEST(SyncRecords, RetryIsTheNextAttemptWithAStableId) {
+  TestVersion v;
+  auto e = requestFor(v);
+  auto data = events::decodeAs<events::VersionSyncRequested>(e).value();
+  auto r1 = events::retryRecord("od:{ctl}:work", e, data, 1);
+  auto r2 = events::retryRecord("od:{ctl}:work", e, data, 2);
+  EXPECT_EQ(r1.dedupe_id, r2.dedupe_id);
+  EXPECT_EQ(r1.stream, "od:{ctl}:work");
+  auto envelope = events::decodeEnvelope(r1.fields);
+  ASSERT_TRUE(envelope.ok());
+  auto next = events::decodeAs<events::VersionSyncRequested>(*envelope);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->attempt, 3);
+  EXPECT_EQ(next->generation, 3);
+  EXPECT_EQ(next->reason, events::SyncReason::Retry);
+  EXPECT_EQ(next->spec, data.spec);
+}
+
+}  // namespace
+}  // namespace od::tests
