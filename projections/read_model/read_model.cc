@@ -1,0 +1,251 @@
+#include "projections/read_model/read_model.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "core/json_writer.h"
+#include "core/resources/module.h"
+#include "core/resources/version.h"
+#include "core/storage_key.h"
+#include "core/version.h"
+#include "events/codec.h"
+
+namespace od::proj {
+namespace {
+
+// The observed object as the resource document core/ decodes (the envelope carries spec
+// and status verbatim, metadata in its own fields).
+std::string resourceJson(std::string_view kind, const ResourceKey& key,
+                         const events::ResourceObserved& o) {
+  core::JsonWriter w;
+  w.beginObject().member("apiVersion", core::kApiVersion).member("kind", kind);
+  w.key("metadata").beginObject();
+  w.member("name", key.name).member("namespace", key.name_space).member("generation", o.generation);
+  w.endObject();
+  w.key("spec").raw(o.spec).key("status").raw(o.status);
+  w.endObject();
+  return w.take();
+}
+
+bool isKind(std::string_view key, std::string_view kind) {
+  return key.size() > kind.size() && key.substr(0, kind.size()) == kind && key[kind.size()] == '/';
+}
+
+}  // namespace
+
+std::string_view outcomeName(ReadModel::Outcome outcome) {
+  switch (outcome) {
+    case ReadModel::Outcome::Changed: return "changed";
+    case ReadModel::Outcome::Unchanged: return "unchanged";
+    case ReadModel::Outcome::Ignored: return "ignored";
+  }
+  return "unknown";
+}
+
+ReadModel::ReadModel(ReadModelOptions options) : options_(std::move(options)) {}
+
+core::Result<ReadModel::Outcome> ReadModel::apply(const events::Envelope& envelope) {
+  if (envelope.type == events::type::kResourceObserved ||
+      envelope.type == events::type::kResourceDeleted) {
+    // Only the kinds the registry reads are kept (the state holds whole objects).
+    if (!isKind(envelope.key, core::kKindModule) && !isKind(envelope.key, core::kKindVersion)) {
+      return Outcome::Ignored;
+    }
+    return applyResource(envelope);
+  }
+  if (envelope.type == events::type::kVersionSynced) {
+    return applySynced(envelope);
+  }
+  return Outcome::Ignored;
+}
+
+core::Result<ReadModel::Outcome> ReadModel::applyResource(const events::Envelope& envelope) {
+  OD_TRY(ResourceState::Outcome outcome, resources_.apply(envelope));
+  if (outcome != ResourceState::Outcome::Changed && outcome != ResourceState::Outcome::Deleted) {
+    return Outcome::Unchanged;
+  }
+  if (isKind(envelope.key, core::kKindVersion)) {
+    refreshVersion(envelope.key);
+  } else {
+    refreshModule(envelope.key);
+  }
+  return Outcome::Changed;
+}
+
+core::Result<ReadModel::Outcome> ReadModel::applySynced(const events::Envelope& envelope) {
+  OD_TRY(ResourceKey key, parseResourceKey(envelope.key));
+  if (key.kind != core::kKindVersion) {
+    return core::makeError(core::Errc::Corrupt, "VersionSynced " + envelope.id +
+                                                    " is about '" + envelope.key +
+                                                    "', not a Version");
+  }
+  OD_TRY(events::VersionSynced synced, events::decodeAs<events::VersionSynced>(envelope));
+  auto [it, inserted] = facts_.try_emplace(envelope.key);
+  SyncedFact& fact = it->second;
+  if (!inserted && fact.generation > synced.generation) {
+    return Outcome::Unchanged;  // a replayed fact about an older generation
+  }
+  if (!inserted && fact.generation == synced.generation && fact.file_name == synced.file_name &&
+      fact.checksum == synced.checksum && fact.size == synced.size) {
+    return Outcome::Unchanged;
+  }
+  fact = SyncedFact{synced.generation, std::move(synced.file_name), std::move(synced.checksum),
+                    synced.size};
+  if (auto v = versions_.find(envelope.key); v != versions_.end()) {
+    touch(v->second.module);
+  }
+  return Outcome::Changed;
+}
+
+void ReadModel::refreshVersion(const std::string& key) {
+  std::optional<VersionRecord> record;
+  if (const ResourceEntry* entry = resources_.find(key)) {
+    auto decoded = core::decodeVersion(resourceJson(core::kKindVersion, entry->key, entry->object));
+    // Undecodable documents and provider Versions are no registry module versions.
+    if (decoded.ok()) {
+      const core::Version& v = decoded->resource;
+      if (v.spec.type == core::kVersionTypeModule && v.spec.module_config_ref &&
+          v.spec.module_config_ref->name && !v.spec.module_config_ref->name->empty()) {
+        const core::ModuleConfig& cfg = *v.spec.module_config_ref;
+        VersionRecord r;
+        r.name_space = entry->key.name_space;
+        r.config_name = *cfg.name;
+        r.system = cfg.provider;
+        r.module = moduleIndexKey(r.name_space, r.config_name, r.system);
+        if (auto semver = core::SemVer::parse(v.spec.version); semver.ok()) {
+          r.version = semver->canonical();
+        }
+        if (auto storage_key = core::artifactKey(v.spec, options_.storage_root); storage_key.ok()) {
+          r.key = std::move(*storage_key);
+        }
+        r.file_name = v.spec.file_name.value_or("");
+        r.generation = entry->object.generation;
+        r.deleting = entry->object.deletion_timestamp.has_value();
+        r.status_synced = v.status.synced;
+        r.status_checksum = v.status.checksum.value_or("");
+        r.status_size = static_cast<uint64_t>(std::max<int64_t>(0, v.status.archive_size_bytes.value_or(0)));
+        record = std::move(r);
+      }
+    }
+  } else {
+    facts_.erase(key);  // the object is gone; a re-created one starts over
+  }
+  if (auto old = versions_.find(key); old != versions_.end()) {
+    unservable_ -= (old->second.version.empty() || old->second.key.empty()) ? 1 : 0;
+    if (!record || old->second.module != record->module) {
+      aggs_[old->second.module].versions.erase(key);
+      touch(old->second.module);
+    }
+    versions_.erase(old);
+  }
+  if (record) {
+    unservable_ += (record->version.empty() || record->key.empty()) ? 1 : 0;
+    aggs_[record->module].versions.insert(key);
+    touch(record->module);
+    versions_.emplace(key, std::move(*record));
+  }
+}
+
+void ReadModel::refreshModule(const std::string& key) {
+  std::optional<ModuleRecord> record;
+  if (const ResourceEntry* entry = resources_.find(key)) {
+    auto decoded = core::decodeModule(resourceJson(core::kKindModule, entry->key, entry->object));
+    if (decoded.ok() && decoded->resource.spec.module_config) {
+      const core::Module& m = decoded->resource;
+      ModuleRecord r;
+      r.name_space = entry->key.name_space;
+      r.config_name = core::moduleBaseName(m);
+      r.system = m.spec.module_config->provider;
+      r.module = moduleIndexKey(r.name_space, r.config_name, r.system);
+      record = std::move(r);
+    }
+  }
+  if (auto old = modules_.find(key); old != modules_.end()) {
+    if (!record || old->second.module != record->module) {
+      aggs_[old->second.module].module_resources.erase(key);
+      touch(old->second.module);
+    }
+    modules_.erase(old);
+  }
+  if (record) {
+    aggs_[record->module].module_resources.insert(key);
+    touch(record->module);
+    modules_.emplace(key, std::move(*record));
+  }
+}
+
+std::optional<ServableVersion> ReadModel::servable(const std::string& key,
+                                                   const VersionRecord& r) const {
+  if (r.deleting || r.version.empty() || r.key.empty()) {
+    return std::nullopt;
+  }
+  if (auto f = facts_.find(key); f != facts_.end()) {
+    const SyncedFact& fact = f->second;
+    if (fact.generation == r.generation && fact.file_name == r.file_name &&
+        !fact.checksum.empty()) {
+      return ServableVersion{r.version, fact.checksum, r.key, fact.size};
+    }
+  }
+  if (r.status_synced && !r.status_checksum.empty()) {
+    return ServableVersion{r.version, r.status_checksum, r.key, r.status_size};
+  }
+  return std::nullopt;
+}
+
+ModuleViewPtr ReadModel::buildView(const ModuleAgg& agg) const {
+  auto view = std::make_shared<ModuleView>();
+  if (!agg.module_resources.empty()) {
+    const ModuleRecord& m = modules_.at(*agg.module_resources.begin());
+    view->name_space = m.name_space;
+    view->name = m.config_name;
+    view->system = m.system;
+  } else if (!agg.versions.empty()) {
+    const VersionRecord& v = versions_.at(*agg.versions.begin());
+    view->name_space = v.name_space;
+    view->name = v.config_name;
+    view->system = v.system;
+  }
+  // Versions in resource-key order, so that of two Versions spelling the same canonical
+  // version ("1.2" and "1.2.0") the same one wins on every build.
+  for (const std::string& key : agg.versions) {
+    if (auto sv = servable(key, versions_.at(key))) {
+      view->versions.push_back(std::move(*sv));
+    }
+  }
+  std::stable_sort(view->versions.begin(), view->versions.end(),
+                   [](const ServableVersion& a, const ServableVersion& b) { return a.version < b.version; });
+  view->versions.erase(std::unique(view->versions.begin(), view->versions.end(),
+                                   [](const ServableVersion& a, const ServableVersion& b) {
+                                     return a.version == b.version;
+                                   }),
+                       view->versions.end());
+  view->versions.shrink_to_fit();
+  view->versions_body = renderVersionsBody(view->versions);
+  return view;
+}
+
+SnapshotPtr ReadModel::build() {
+  for (const std::string& module : dirty_) {
+    auto it = aggs_.find(module);
+    if (it == aggs_.end()) {
+      continue;
+    }
+    if (it->second.module_resources.empty() && it->second.versions.empty()) {
+      aggs_.erase(it);
+      continue;
+    }
+    it->second.view = buildView(it->second);
+  }
+  dirty_.clear();
+  Snapshot::Index index;
+  index.reserve(aggs_.size());
+  for (const auto& [module, agg] : aggs_) {
+    if (agg.view && (!agg.module_resources.empty() || !agg.view->versions.empty())) {
+      index.emplace(module, agg.view);
+    }
+  }
+  return std::make_shared<const Snapshot>(std::move(index), ++sequence_);
+}
+
+}  // namespace od::proj
