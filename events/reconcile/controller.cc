@@ -1,0 +1,181 @@
+#include "events/reconcile/controller.h"
+
+#include <utility>
+
+#include "events/codec.h"
+#include "events/reconcile/observed.h"
+#include "events/streams.h"
+
+namespace od::events {
+namespace {
+
+StreamTailConfig tailConfig(std::string_view stream, const ModuleControllerConfig& c) {
+  StreamTailConfig t;
+  t.stream = std::string(stream);
+  t.batch = c.read_batch;
+  t.block = c.read_block;
+  return t;
+}
+
+}  // namespace
+
+std::string syncRequestId(std::string_view uid, int64_t generation, core::SyncReason reason,
+                          int64_t attempt) {
+  return eventId({type::kVersionSyncRequested, uid, std::to_string(generation),
+                  core::syncReasonName(reason), std::to_string(attempt)});
+}
+
+ModuleController::ModuleController(Runtime runtime, core::ResourceStore& store,
+                                   core::ObjectStore* objects, ModuleControllerConfig config)
+    : rt_(runtime),
+      store_(store),
+      objects_(objects),
+      config_(std::move(config)),
+      resources_tail_(runtime, tailConfig(streams::kResources, config_),
+                      [this](const Envelope& e) { onResource(e); }, [this] { onCaughtUp(); }),
+      work_tail_(runtime, tailConfig(streams::kWork, config_),
+                 [this](const Envelope& e) { onSyncEvent(e); }, [this] { onCaughtUp(); }),
+      facts_tail_(runtime, tailConfig(streams::kFacts, config_),
+                  [this](const Envelope& e) { onSyncEvent(e); }, [this] { onCaughtUp(); }),
+      queue_(runtime,
+             WorkQueueConfig{config_.debounce, config_.max_writes_in_flight,
+                             config_.retry_backoff},
+             [this](const std::string& key, WorkQueue::Done done) {
+               return reconcile(key, std::move(done));
+             }) {}
+
+ModuleController::~ModuleController() { stop(); }
+
+void ModuleController::start() {
+  rt_.logger.info("event=ReconcileStarting storage_root={} max_writes_in_flight={}",
+                  config_.storage_root, config_.max_writes_in_flight);
+  resources_tail_.start();
+  work_tail_.start();
+  facts_tail_.start();
+}
+
+void ModuleController::stop() {
+  resources_tail_.stop();
+  work_tail_.stop();
+  facts_tail_.stop();
+  resync_timer_.reset();
+  queue_.clear();
+}
+
+bool ModuleController::caughtUp() const {
+  return resources_tail_.caughtUp() && work_tail_.caughtUp() && facts_tail_.caughtUp();
+}
+
+bool ModuleController::ready() const {
+  return caughtUp() && !resources_tail_.halted() && !work_tail_.halted() &&
+         !facts_tail_.halted();
+}
+
+std::string ModuleController::notReadyReason() const {
+  for (const StreamTail* t : {&resources_tail_, &work_tail_, &facts_tail_}) {
+    if (t->halted()) {
+      return t->haltReason();
+    }
+  }
+  return caughtUp() ? std::string() : std::string("catching up on the streams");
+}
+
+void ModuleController::onResource(const Envelope& event) {
+  std::vector<std::string> owners;
+  if (const auto* before = state_.find(event.key)) {
+    owners = controllerOwnerKeys(*before, core::kKindModule);
+  }
+  auto outcome = state_.apply(event);
+  if (!outcome.ok()) {
+    ++metrics_.undecodable;
+    rt_.logger.warn("event=ResourceEventUndecodable id={} key={} error=\"{}\"", event.id,
+                    event.key, outcome.error().describe());
+    return;
+  }
+  using Outcome = proj::ResourceState::Outcome;
+  if (!initial_done_ || (*outcome != Outcome::Changed && *outcome != Outcome::Deleted)) {
+    return;
+  }
+  auto key = proj::parseResourceKey(event.key);
+  if (!key.ok()) {
+    return;
+  }
+  if (key->kind == core::kKindModule) {
+    queue_.add(event.key);
+  } else if (key->kind == core::kKindVersion) {
+    queue_.add(event.key);
+    if (const auto* after = state_.find(event.key)) {
+      for (auto& owner : controllerOwnerKeys(*after, core::kKindModule)) {
+        owners.push_back(std::move(owner));
+      }
+    }
+    for (const auto& owner : owners) {
+      queue_.add(owner);
+    }
+  }
+}
+
+void ModuleController::onSyncEvent(const Envelope& event) {
+  auto change = ledger_.apply(event);
+  if (!change.ok()) {
+    ++metrics_.undecodable;
+    rt_.logger.warn("event=SyncEventUndecodable id={} key={} error=\"{}\"", event.id, event.key,
+                    change.error().describe());
+    return;
+  }
+  if (initial_done_ && *change == SyncLedger::Change::Result) {
+    queue_.add(event.key);  // a finished forced sync resets spec.forceSync
+  }
+}
+
+void ModuleController::onCaughtUp() {
+  if (initial_done_ || !caughtUp()) {
+    return;
+  }
+  initial_done_ = true;
+  rt_.logger.info("event=ReconcileCaughtUp resources={} versions_with_history={}",
+                  state_.size(), ledger_.size());
+  queueAll();
+  armResync();
+}
+
+void ModuleController::queueAll() {
+  for (const auto& [key, entry] : state_.entries()) {
+    if (entry.key.kind == core::kKindModule || entry.key.kind == core::kKindVersion) {
+      queue_.add(key);
+    }
+  }
+}
+
+void ModuleController::armResync() {
+  if (config_.resync_interval.count() <= 0) {
+    return;
+  }
+  resync_timer_ = rt_.clock.after(config_.resync_interval, [this] {
+    queueAll();
+    armResync();
+  });
+}
+
+core::CancelablePtr ModuleController::reconcile(const std::string& key, WorkQueue::Done done) {
+  Plan plan{key, {}};
+  const proj::ResourceEntry* entry = ready() ? state_.find(key) : nullptr;
+  if (entry != nullptr && entry->key.kind == core::kKindModule) {
+    planModule(*entry, plan);
+  } else if (entry != nullptr && entry->key.kind == core::kKindVersion) {
+    planVersion(*entry, plan);
+  }
+  ChainCallbacks callbacks;
+  callbacks.on_error = [this, key](const ChainStep& step, const core::Error& error) {
+    ++metrics_.write_errors;
+    rt_.logger.warn("event=ReconcileWriteFailed key={} step=\"{}\" error=\"{}\"", key,
+                    step.what, error.describe());
+  };
+  callbacks.done = [this, done = std::move(done)](bool retry) {
+    ++metrics_.reconciles;
+    done(retry ? WorkQueue::Outcome::Retry : WorkQueue::Outcome::Done);
+  };
+  return startChain(std::move(plan.steps), std::move(callbacks));
+}
+
+}  // namespace od::events

@@ -1,0 +1,148 @@
+#pragma once
+// ModuleController: the `reconcile` role for Modules and their Versions (single-active; the
+// lease is the composition root's). It APPLIES the pure decisions of core/reconcile.
+//
+// DESIGN
+// - State. Three StreamTails read `resources`, `work` and `facts` from the beginning and
+//   then live: resources fold into a proj::ResourceState, work and facts into a SyncLedger.
+//   Nothing is reconciled before all three have caught up; then every Module and Version is
+//   queued once, and again every `resync_interval`.
+// - Triggers. A changed or deleted Module queues itself; a Version queues itself and the
+//   Module that controls it (owner reference); a sync result queues its Version. Keys run
+//   through a WorkQueue: bursts coalesce, one run per key at a time, at most
+//   `max_writes_in_flight` runs at once, each with one write in flight (StepChain).
+// - A Module: planModule(module, its labelled Versions from the ResourceState). Creates
+//   (409 AlreadyExists is fine), updates (with a resourceVersion precondition), deletes (404
+//   is fine; then the deleted Version's artifact goes from the ObjectStore, key from
+//   core::artifactKey), then one append: a VersionSyncRequested per Version for the Module's
+//   forceSync and a ChildrenApplied fact when anything was applied; then the forceSync reset
+//   of the Module (precondition) and its /status patch, each only when non-empty.
+// - A Version: being deleted with our finalizer -> its artifact is deleted, then the
+//   finalizer removed (one GET: observations carry no finalizers). Otherwise planVersion:
+//   its spec patch (fileName, fixed once: precondition), or its VersionSyncRequested, or —
+//   once a forced sync of this generation is synced — the reset of spec.forceSync. The
+//   reset's generation is recognised by the SyncLedger, so it never triggers a download.
+//   Terminal guard statuses and every other Version /status are the StatusWriter's (one
+//   writer per status).
+// - Idempotence. Sync requests carry deterministic ids (syncRequestId below; the parent's
+//   uid and generation for a Module's forceSync) and the Version's uid as `corr`, so a
+//   restart, a replay or a duplicate reconcile appends nothing new.
+// - Errors. Retryable store or log errors and Conflicts re-queue the key with backoff; other
+//   errors are logged and counted, and the key waits for its next change or resync.
+//
+// Thread affinity: loop thread only. Ownership: the Runtime's referents, *store and
+// *objects (may be null: artifacts are then left alone) must outlive the controller;
+// destroying it cancels every call and timer.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ports/object_store.h"
+#include "core/ports/resource_store.h"
+#include "core/reconcile/sync.h"
+#include "events/reconcile/step_chain.h"
+#include "events/reconcile/stream_tail.h"
+#include "events/reconcile/sync_ledger.h"
+#include "events/reconcile/work_queue.h"
+#include "events/runtime.h"
+#include "projections/resource_state.h"
+
+namespace od::events {
+
+struct ModuleControllerConfig {
+  std::string storage_root = "/data";  // --storage-root, for core::artifactKey
+  std::chrono::milliseconds debounce{100};  // a changed key waits this long (bursts coalesce)
+  size_t max_writes_in_flight = 8;          // keys reconciled at once, one write each
+  std::chrono::milliseconds resync_interval{std::chrono::minutes(10)};  // 0: never
+  BackoffPolicy retry_backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(300000),
+                              0.5};
+  size_t read_batch = 256;                    // entries per stream read
+  std::chrono::milliseconds read_block{5000};  // live reads wait this long
+};
+
+struct ModuleControllerMetrics {
+  uint64_t reconciles = 0;     // runs finished
+  uint64_t write_errors = 0;   // failed store, object store and log calls
+  uint64_t creates = 0;        // child Versions created
+  uint64_t updates = 0;        // child Versions patched
+  uint64_t deletes = 0;        // child Versions deleted
+  uint64_t spec_patches = 0;   // fileName, forceSync resets, finalizer removals
+  uint64_t status_patches = 0;      // Module /status
+  uint64_t sync_requests = 0;       // VersionSyncRequested appended (new entries)
+  uint64_t children_applied = 0;    // ChildrenApplied appended (new entries)
+  uint64_t duplicates = 0;          // records the log already had
+  uint64_t artifacts_deleted = 0;
+  uint64_t undecodable = 0;    // events or resources that did not decode
+};
+
+// The dedupe id of a VersionSyncRequested for the Version `uid` at `generation`. A worker
+// that schedules a retry itself should use it too, so both requests are one.
+std::string syncRequestId(std::string_view uid, int64_t generation, core::SyncReason reason,
+                          int64_t attempt);
+
+class ModuleController {
+ public:
+  ModuleController(Runtime runtime, core::ResourceStore& store, core::ObjectStore* objects,
+                   ModuleControllerConfig config);
+  ~ModuleController();
+  ModuleController(const ModuleController&) = delete;
+  ModuleController& operator=(const ModuleController&) = delete;
+
+  void start();
+  // Stops reading and reconciling at once; writes in flight are abandoned (their effects may
+  // or may not have happened, which the next start reconciles).
+  void stop();
+
+  // All three streams caught up.
+  bool caughtUp() const;
+  // Caught up and no stream halted on a newer schema version.
+  bool ready() const;
+  std::string notReadyReason() const;
+  const ModuleControllerMetrics& metrics() const { return metrics_; }
+  size_t queued() const { return queue_.waiting(); }
+  size_t running() const { return queue_.active(); }
+  uint64_t retries() const { return queue_.retries(); }
+  const proj::ResourceState& resources() const { return state_; }
+
+ private:
+  struct Plan {
+    std::string key;
+    std::vector<ChainStep> steps;
+  };
+  void onResource(const Envelope& event);
+  void onSyncEvent(const Envelope& event);
+  void onCaughtUp();
+  void queueAll();
+  void armResync();
+  core::CancelablePtr reconcile(const std::string& key, WorkQueue::Done done);
+  void planModule(const proj::ResourceEntry& entry, Plan& plan);
+  void planVersion(const proj::ResourceEntry& entry, Plan& plan);
+  void planFinalizer(const proj::ResourceEntry& entry, const core::Version& version, Plan& plan);
+  // Deletes the artifact of `version` when *when is true by the time the step runs.
+  void addArtifactDeletion(const core::Version& version, std::shared_ptr<bool> when, Plan& plan);
+  void addAppend(std::vector<core::AppendRecord> records, Plan& plan);
+  core::AppendRecord syncRecord(const proj::ResourceEntry& version, core::SyncReason reason,
+                                std::string id) const;
+  void addPatch(const std::string& kind, const proj::ResourceEntry& entry, std::string patch,
+                bool precondition, uint64_t* counter, Plan& plan);
+
+  Runtime rt_;
+  core::ResourceStore& store_;
+  core::ObjectStore* objects_;
+  ModuleControllerConfig config_;
+  proj::ResourceState state_;
+  SyncLedger ledger_;
+  StreamTail resources_tail_;
+  StreamTail work_tail_;
+  StreamTail facts_tail_;
+  WorkQueue queue_;
+  bool initial_done_ = false;
+  core::CancelablePtr resync_timer_;
+  ModuleControllerMetrics metrics_;
+};
+
+}  // namespace od::events

@@ -1,0 +1,369 @@
+// ModuleController: turning the pure decisions into chains of writes (see controller.h).
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "core/names.h"
+#include "core/reconcile/merge_patch.h"
+#include "core/reconcile/module_plan.h"
+#include "core/reconcile/standalone.h"
+#include "core/storage_key.h"
+#include "events/codec.h"
+#include "events/reconcile/controller.h"
+#include "events/reconcile/observed.h"
+#include "events/streams.h"
+
+namespace od::events {
+namespace {
+
+using core::Status;
+
+SyncReason toEventReason(core::SyncReason reason) {
+  switch (reason) {
+    case core::SyncReason::New: return SyncReason::New;
+    case core::SyncReason::ForceSync: return SyncReason::ForceSync;
+    case core::SyncReason::Retry: return SyncReason::Retry;
+    case core::SyncReason::Resync: return SyncReason::Resync;
+  }
+  return SyncReason::New;
+}
+
+core::ResourceRef refOf(const proj::ResourceKey& key) {
+  return core::ResourceRef{key.kind, key.name_space, key.name};
+}
+
+// A store completion as a step Status: `tolerated` counts as success; `counter` counts
+// real successes.
+template <typename T>
+std::function<void(core::Result<T>)> statusOf(std::function<void(Status)> done,
+                                              core::Errc tolerated, uint64_t* counter) {
+  return [done = std::move(done), tolerated, counter](core::Result<T> r) {
+    if (r.ok()) {
+      if (counter != nullptr) {
+        ++*counter;
+      }
+      done(Status());
+      return;
+    }
+    core::Error error = std::move(r).takeError();
+    done(error.code == tolerated ? Status() : Status(std::move(error)));
+  };
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    out.append(n).push_back(',');
+  }
+  return out;
+}
+
+}  // namespace
+
+core::AppendRecord ModuleController::syncRecord(const proj::ResourceEntry& version,
+                                                core::SyncReason reason, std::string id) const {
+  const std::string key = version.key.str();
+  VersionSyncRequested data{version.object.generation, version.object.spec,
+                            ledger_.nextAttempt(key, version.object.generation),
+                            toEventReason(reason)};
+  EnvelopeMeta meta{std::move(id), key, version.object.uid, version.event_id,
+                    core::unixMillis(rt_.clock.now())};
+  return toAppendRecord(streams::kWork, makeEnvelope(data, std::move(meta)));
+}
+
+void ModuleController::planModule(const proj::ResourceEntry& entry, Plan& plan) {
+  auto module = observedModule(entry);
+  if (!module.ok()) {
+    ++metrics_.undecodable;
+    rt_.logger.warn("event=ModuleUndecodable key={} error=\"{}\"", plan.key,
+                    module.error().describe());
+    return;
+  }
+  if (module->metadata.deletion_timestamp) {
+    return;  // its Versions go with it (owner references)
+  }
+  const std::string base = core::moduleBaseName(*module);
+  std::vector<core::Version> existing;
+  std::map<std::string, const proj::ResourceEntry*> by_name;
+  for (const auto* e : state_.list(core::kKindVersion, entry.key.name_space)) {
+    auto label = e->object.labels.find(std::string(core::kLabelModule));
+    if (label == e->object.labels.end() || label->second != base) {
+      continue;
+    }
+    auto v = observedVersion(*e);
+    if (!v.ok()) {
+      ++metrics_.undecodable;
+      continue;
+    }
+    by_name[e->key.name] = e;
+    existing.push_back(std::move(v).value());
+  }
+  core::ModulePlan mp = core::planModule(*module, existing, rt_.clock.now(), rt_.random);
+  core::ChildrenPlan& c = mp.children;
+  for (const auto& problem : c.problems) {
+    rt_.logger.debug("event=ModulePlanProblem key={} problem=\"{}\"", plan.key, problem);
+  }
+  const std::string& ns = entry.key.name_space;
+  ChildrenApplied applied{entry.object.generation, {}, {}, c.latest_version};
+  for (const core::Version& v : c.creates) {
+    applied.created.push_back(v.metadata.name);
+    plan.steps.push_back(ChainStep{
+        "create Version/" + ns + "/" + v.metadata.name,
+        [this, ns, body = core::toJson(v)](std::function<void(Status)> done) {
+          // 409 AlreadyExists: created before (a stale view, a replay): fine.
+          return store_.create(std::string(core::kKindVersion), ns, body,
+                               statusOf<std::string>(std::move(done), core::Errc::Conflict,
+                                                     &metrics_.creates));
+        }});
+  }
+  for (const auto& u : c.updates) {
+    if (auto it = by_name.find(u.name); it != by_name.end()) {
+      addPatch(std::string(core::kKindVersion), *it->second, u.patch, true, &metrics_.updates,
+               plan);
+    }
+  }
+  for (const auto& d : c.deletes) {
+    auto it = by_name.find(d.name);
+    if (it == by_name.end()) {
+      continue;
+    }
+    applied.deleted.push_back(d.name);
+    rt_.logger.debug("event=VersionDeleting key={} version={} reason=\"{}\"", plan.key, d.name,
+                     d.reason);
+    auto removed = std::make_shared<bool>(false);
+    const proj::ResourceEntry& victim = *it->second;
+    plan.steps.push_back(ChainStep{
+        "delete " + victim.key.str(),
+        [this, ref = refOf(victim.key), uid = victim.object.uid,
+         removed](std::function<void(Status)> done) {
+          return store_.remove(ref, core::DeletePreconditions{uid, std::nullopt},
+                               [this, done = std::move(done), removed](Status st) {
+                                 // 404: already gone, which is what was wanted.
+                                 *removed = st.ok() || st.error().code == core::Errc::NotFound;
+                                 metrics_.deletes += st.ok() ? 1 : 0;
+                                 done(*removed ? Status() : st);
+                               });
+        }});
+    for (const auto& v : existing) {
+      if (v.metadata.name == d.name) {
+        addArtifactDeletion(v, removed, plan);
+      }
+    }
+  }
+  std::vector<core::AppendRecord> records;
+  for (const auto& s : c.syncs) {
+    auto it = by_name.find(s.name);
+    if (it == by_name.end()) {
+      continue;
+    }
+    const auto& v = it->second->object;
+    records.push_back(syncRecord(
+        *it->second, s.reason,
+        eventId({type::kVersionSyncRequested, v.uid, std::to_string(v.generation),
+                 core::syncReasonName(s.reason), "parent", entry.object.uid,
+                 std::to_string(entry.object.generation)})));
+  }
+  if (!c.creates.empty() || !c.updates.empty() || !c.deletes.empty() || !c.syncs.empty()) {
+    EnvelopeMeta meta{eventId({type::kChildrenApplied, entry.object.uid,
+                               entry.object.resource_version, joined(applied.created),
+                               joined(applied.deleted), std::to_string(c.syncs.size())}),
+                      entry.key.str(), entry.object.uid, entry.event_id,
+                      core::unixMillis(rt_.clock.now())};
+    records.push_back(toAppendRecord(streams::kFacts, makeEnvelope(applied, std::move(meta))));
+  }
+  addAppend(std::move(records), plan);
+  if (!c.parent_patch.empty()) {
+    addPatch(std::string(core::kKindModule), entry, c.parent_patch, true, &metrics_.spec_patches,
+             plan);
+  }
+  if (!c.status_patch.empty()) {
+    plan.steps.push_back(ChainStep{
+        "patch status " + plan.key,
+        [this, ref = refOf(entry.key), body = c.status_patch](std::function<void(Status)> done) {
+          return store_.patchStatus(ref, core::PatchType::Merge, body,
+                                    statusOf<std::string>(std::move(done), core::Errc::NotFound,
+                                                          &metrics_.status_patches));
+        }});
+  }
+}
+
+void ModuleController::planVersion(const proj::ResourceEntry& entry, Plan& plan) {
+  auto version = observedVersion(entry);
+  if (!version.ok()) {
+    ++metrics_.undecodable;
+    rt_.logger.warn("event=VersionUndecodable key={} error=\"{}\"", plan.key,
+                    version.error().describe());
+    return;
+  }
+  const core::Version& v = *version;
+  if (v.metadata.deletion_timestamp) {
+    planFinalizer(entry, v, plan);
+    return;
+  }
+  const core::SyncHistory history = ledger_.history(plan.key, v);
+  core::VersionDecision d = core::planVersion(v, history, rt_.clock.now(), rt_.random);
+  if (d.terminal_message) {
+    return;  // the StatusWriter writes the terminal status
+  }
+  if (!d.spec_patch.empty()) {
+    addPatch(std::string(core::kKindVersion), entry, d.spec_patch, true, &metrics_.spec_patches,
+             plan);
+    return;  // the sync follows once the fileName is observed in the spec
+  }
+  const int64_t generation = v.metadata.generation;
+  if (d.sync) {
+    const int64_t attempt = ledger_.nextAttempt(plan.key, generation);
+    addAppend({syncRecord(entry, *d.sync,
+                          syncRequestId(v.metadata.uid, generation, *d.sync, attempt))},
+              plan);
+    return;
+  }
+  // A forced sync of this generation is done: reset the flag (controller.h, SyncLedger).
+  if (v.spec.force_sync && !history.pending_generation &&
+      history.last_outcome == core::SyncOutcome::Synced &&
+      history.result_generation.value_or(0) >= generation) {
+    addPatch(std::string(core::kKindVersion), entry, core::forceSyncResetPatch(), true,
+             &metrics_.spec_patches, plan);
+  }
+}
+
+void ModuleController::planFinalizer(const proj::ResourceEntry& entry,
+                                     const core::Version& version, Plan& plan) {
+  // Observations carry no finalizers: read them once, when the Version is being deleted.
+  struct Seen {
+    bool ours = false;
+    std::vector<std::string> rest;
+    std::string resource_version;
+  };
+  auto seen = std::make_shared<Seen>();
+  const core::ResourceRef ref = refOf(entry.key);
+  plan.steps.push_back(ChainStep{"get " + plan.key, [this, ref, seen](
+                                                        std::function<void(Status)> done) {
+    return store_.get(ref, [done = std::move(done), seen](core::Result<std::string> r) {
+      if (!r.ok()) {
+        done(r.error().code == core::Errc::NotFound ? Status() : Status(r.error()));
+        return;
+      }
+      auto decoded = core::decodeVersion(*r);
+      if (!decoded.ok()) {
+        done(decoded.error());
+        return;
+      }
+      const auto& meta = decoded->resource.metadata;
+      seen->resource_version = meta.resource_version;
+      for (const auto& f : meta.finalizers) {
+        if (f == core::kFinalizer) {
+          seen->ours = true;
+        } else {
+          seen->rest.push_back(f);
+        }
+      }
+      done(Status());
+    });
+  }});
+  auto ours = std::make_shared<bool>(false);
+  plan.steps.push_back(ChainStep{"check finalizer", [seen, ours](std::function<void(Status)> done) {
+                                   *ours = seen->ours;
+                                   done(Status());
+                                   return core::completedHandle();
+                                 }});
+  addArtifactDeletion(version, ours, plan);
+  plan.steps.push_back(ChainStep{
+      "remove finalizer " + plan.key, [this, ref, seen](std::function<void(Status)> done) {
+        if (!seen->ours) {
+          done(Status());
+          return core::completedHandle();
+        }
+        core::JsonWriter w;
+        w.beginObject().key("metadata").beginObject().key("finalizers").beginArray();
+        for (const auto& f : seen->rest) {
+          w.value(f);
+        }
+        w.endArray().member("resourceVersion", seen->resource_version).endObject();
+        return store_.patch(ref, core::PatchType::Merge, w.endObject().take(),
+                            statusOf<std::string>(std::move(done), core::Errc::NotFound,
+                                                  &metrics_.spec_patches));
+      }});
+}
+
+void ModuleController::addArtifactDeletion(const core::Version& version,
+                                           std::shared_ptr<bool> when, Plan& plan) {
+  if (objects_ == nullptr || !version.spec.file_name) {
+    return;
+  }
+  auto key = core::artifactKey(version.spec, config_.storage_root);
+  if (!key.ok()) {
+    rt_.logger.warn("event=ArtifactKeyUnknown version={}/{} error=\"{}\"",
+                    version.metadata.namespace_, version.metadata.name, key.error().describe());
+    return;
+  }
+  plan.steps.push_back(ChainStep{
+      "delete artifact " + *key,
+      [this, key = *key, when = std::move(when)](std::function<void(Status)> done) {
+        if (!*when) {
+          done(Status());  // the Version was not deleted: its artifact stays
+          return core::completedHandle();
+        }
+        return objects_->remove(key, [this, done = std::move(done)](Status st) {
+          metrics_.artifacts_deleted += st.ok() ? 1 : 0;
+          done(std::move(st));
+        });
+      }});
+}
+
+void ModuleController::addAppend(std::vector<core::AppendRecord> records, Plan& plan) {
+  if (records.empty()) {
+    return;
+  }
+  plan.steps.push_back(ChainStep{
+      "append " + std::to_string(records.size()) + " record(s) for " + plan.key,
+      [this, records = std::move(records)](std::function<void(Status)> done) {
+        std::vector<bool> is_sync;
+        for (const auto& r : records) {
+          is_sync.push_back(r.stream == streams::kWork);
+        }
+        return rt_.log.append(
+            records, [this, done = std::move(done), is_sync](
+                         core::Result<std::vector<core::AppendResult>> r) {
+              if (!r.ok()) {
+                done(r.error());
+                return;
+              }
+              for (size_t i = 0; i < r->size() && i < is_sync.size(); ++i) {
+                if ((*r)[i].duplicate) {
+                  ++metrics_.duplicates;
+                } else {
+                  ++(is_sync[i] ? metrics_.sync_requests : metrics_.children_applied);
+                }
+              }
+              done(Status());
+            });
+      }});
+}
+
+void ModuleController::addPatch(const std::string& kind, const proj::ResourceEntry& entry,
+                                std::string patch, bool precondition, uint64_t* counter,
+                                Plan& plan) {
+  std::string body = std::move(patch);
+  if (precondition) {
+    auto with = withResourceVersion(body, entry.object.resource_version);
+    if (!with.ok()) {
+      ++metrics_.write_errors;
+      rt_.logger.warn("event=PatchInvalid key={} error=\"{}\"", entry.key.str(),
+                      with.error().describe());
+      return;
+    }
+    body = std::move(with).value();
+  }
+  core::ResourceRef ref{kind, entry.key.name_space, entry.key.name};
+  plan.steps.push_back(ChainStep{
+      "patch " + entry.key.str(),
+      [this, ref = std::move(ref), body = std::move(body), counter](
+          std::function<void(Status)> done) {
+        // 404: the object is gone, nothing left to change.
+        return store_.patch(ref, core::PatchType::Merge, body,
+                            statusOf<std::string>(std::move(done), core::Errc::NotFound, counter));
+      }});
+}
+
+}  // namespace od::events
