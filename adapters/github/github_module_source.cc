@@ -1,0 +1,435 @@
+#include "adapters/github/github_module_source.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "adapters/crypto/openssl_hasher.h"
+#include "adapters/github/releases.h"
+
+namespace od::adapters::github {
+
+using core::Errc;
+using core::makeError;
+
+// An operation in flight. It completes through finish(), which removes it from the source
+// first, so nothing of it is touched after the caller's callback runs.
+class GithubModuleSource::Op {
+ public:
+  explicit Op(GithubModuleSource& source) : src_(source) {}
+  virtual ~Op() = default;
+  virtual void start() = 0;
+  virtual void fail(core::Error error) = 0;
+  uint64_t id = 0;
+
+ protected:
+  // Calls `next` with the bearer token ("" anonymous), or fails the op.
+  void withAuth(const core::GithubAuth& auth, std::function<void(std::string)> next) {
+    if (!auth.use_app) {
+      next("");
+      return;
+    }
+    if (!src_.tokens_) {
+      failSoon(makeError(Errc::Invalid, "GitHub App auth requested but no Secret reader is configured"));
+      return;
+    }
+    if (auto token = src_.tokens_->cached(auth.name_space)) {
+      next(*token);
+      return;
+    }
+    step_ = src_.tokens_->get(auth.name_space, [this, next](core::Result<std::string> token) {
+      if (!token) {
+        fail(std::move(token).takeError());
+        return;
+      }
+      next(*token);
+    });
+  }
+  // A 401 means the cached token was revoked or expired early: drop it for the next try.
+  void noteRefusal(const core::GithubAuth& auth, const std::string& bearer, long status) {
+    if (status == 401 && auth.use_app && src_.tokens_) {
+      src_.tokens_->invalidate(auth.name_space, bearer);
+    }
+  }
+  // Fails the op from the loop, never inside the caller's fetch()/listReleases().
+  void failSoon(core::Error error) {
+    std::weak_ptr<GithubModuleSource*> alive = src_.self_;
+    src_.loop_.post([alive, id = id, error = std::move(error)]() mutable {
+      if (auto locked = alive.lock(); locked && *locked) {
+        auto it = (*locked)->ops_.find(id);
+        if (it != (*locked)->ops_.end()) {
+          it->second->fail(std::move(error));
+        }
+      }
+    });
+  }
+  std::string repoUrl(const std::string& owner, const std::string& repo) const {
+    return src_.options_.api_url + "/repos/" + owner + "/" + repo;
+  }
+
+  GithubModuleSource& src_;
+  core::CancelablePtr step_;
+};
+
+namespace {
+
+class OpHandle final : public core::Cancelable {
+ public:
+  OpHandle(std::weak_ptr<GithubModuleSource*> source,
+           std::function<void(GithubModuleSource*)> cancel_fn)
+      : source_(std::move(source)), cancel_fn_(std::move(cancel_fn)) {}
+  ~OpHandle() override { cancel(); }
+  void cancel() override {
+    if (auto locked = source_.lock(); locked && *locked && cancel_fn_) {
+      cancel_fn_(*locked);
+    }
+    cancel_fn_ = nullptr;
+  }
+
+ private:
+  std::weak_ptr<GithubModuleSource*> source_;
+  std::function<void(GithubModuleSource*)> cancel_fn_;
+};
+
+std::string slug(const std::string& owner, const std::string& repo) { return owner + "/" + repo; }
+
+}  // namespace
+
+// ---- fetch -------------------------------------------------------------------------------
+
+class FetchOp final : public GithubModuleSource::Op {
+ public:
+  FetchOp(GithubModuleSource& source, core::ModuleFetch request,
+          core::ModuleSource::Callback<core::FetchedFile> done)
+      : Op(source), req_(std::move(request)), done_(std::move(done)) {}
+  ~FetchOp() override { closeFile(true); }
+
+  void start() override {
+    auto checked = check();
+    if (!checked.ok()) {
+      failSoon(checked.error());
+      return;
+    }
+    withAuth(req_.auth, [this](std::string bearer) {
+      bearer_ = std::move(bearer);
+      fd_ = ::open(req_.dest_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd_ < 0) {
+        failSoon(makeError(Errc::Internal, "opening " + req_.dest_path + ": " + std::strerror(errno)));
+        return;
+      }
+      created_ = true;
+      request(0);
+    });
+  }
+
+  void fail(core::Error error) override { finish(std::move(error)); }
+
+ private:
+  core::Status check() {
+    if (req_.repo_url.rfind("file://", 0) == 0) {
+      return makeError(Errc::Invalid, "repoUrl " + req_.repo_url +
+                                          " is a file:// source, not a GitHub repository");
+    }
+    for (const core::Status& status : {checkOwner(req_.owner), checkRepo(req_.repo)}) {
+      if (!status.ok()) {
+        return status;
+      }
+    }
+    std::string bare = req_.version;
+    if (!bare.empty() && (bare[0] == 'v' || bare[0] == 'V')) {
+      bare.erase(0, 1);
+    }
+    auto ref_ok = checkRef(bare);
+    if (!ref_ok.ok()) {
+      return ref_ok;
+    }
+    refs_ = {"v" + bare, bare};
+    if (req_.format == "zip") {
+      kind_ = "zipball";
+    } else if (req_.format == "tar" || req_.format == "tar.gz" || req_.format == "tgz") {
+      kind_ = "tarball";
+    } else {
+      return makeError(Errc::Invalid, "fileFormat \"" + req_.format.substr(0, 40) +
+                                          "\": want \"zip\" or \"tar\"");
+    }
+    if (req_.dest_path.empty()) {
+      return makeError(Errc::Invalid, "fetch of " + slug(req_.owner, req_.repo) + ": no dest_path");
+    }
+    return core::okStatus();
+  }
+
+  void request(size_t index) {
+    ref_index_ = index;
+    size_ = 0;
+    too_big_ = false;
+    write_errno_ = 0;
+    hash_ = crypto::OpenSslHasher().sha256();
+    if (::ftruncate(fd_, 0) != 0 || ::lseek(fd_, 0, SEEK_SET) != 0) {
+      failSoon(makeError(Errc::Internal, "truncating " + req_.dest_path + ": " + std::strerror(errno)));
+      return;
+    }
+    ApiRequest api;
+    api.url = repoUrl(req_.owner, req_.repo) + "/" + kind_ + "/" + refs_[index];
+    api.bearer = bearer_;
+    api.follow_redirects = true;
+    api.download = true;
+    api.sink = [this](std::string_view chunk) { return write(chunk); };
+    step_ = sendApi(*src_.curl_, src_.options_, std::move(api),
+                    [this](ApiResponse response) { onResponse(response); });
+  }
+
+  bool write(std::string_view chunk) {
+    if (size_ + chunk.size() > src_.options_.max_archive_bytes) {
+      too_big_ = true;
+      return false;
+    }
+    hash_->update(chunk);
+    size_ += chunk.size();
+    while (!chunk.empty()) {
+      ssize_t n = ::write(fd_, chunk.data(), chunk.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        write_errno_ = n < 0 ? errno : EIO;
+        return false;
+      }
+      chunk.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  void onResponse(const ApiResponse& response) {
+    std::string what = "GitHub " + kind_ + " " + slug(req_.owner, req_.repo) + "@" + refs_[ref_index_];
+    if (too_big_) {
+      fail(makeError(Errc::Invalid, what + ": archive larger than " +
+                                        std::to_string(src_.options_.max_archive_bytes) + " bytes"));
+      return;
+    }
+    if (write_errno_ != 0) {
+      fail(makeError(Errc::Internal, "writing " + req_.dest_path + ": " + std::strerror(write_errno_)));
+      return;
+    }
+    if (response.result.code != CURLE_OK) {
+      fail(transportError(response, what));
+      return;
+    }
+    long status = response.result.status;
+    if (status == 200) {
+      succeed();
+      return;
+    }
+    if (status == 404 && ref_index_ == 0) {
+      request(1);  // tags without the "v" prefix (the reference's fallback)
+      return;
+    }
+    if (status == 404) {
+      fail(makeError(Errc::NotFound, "GitHub has neither ref \"" + refs_[0] + "\" nor \"" + refs_[1] +
+                                         "\" in " + slug(req_.owner, req_.repo) +
+                                         " (or the repository is private and not readable)"));
+      return;
+    }
+    noteRefusal(req_.auth, bearer_, status);
+    fail(statusError(response, what));
+  }
+
+  void succeed() {
+    if (::fsync(fd_) != 0) {
+      fail(makeError(Errc::Internal, "fsync " + req_.dest_path + ": " + std::strerror(errno)));
+      return;
+    }
+    core::FetchedFile file;
+    file.path = req_.dest_path;
+    file.size = size_;
+    file.sha256 = hash_->finish();
+    file.ref = refs_[ref_index_];
+    closeFile(false);
+    finish(std::move(file));
+  }
+
+  void closeFile(bool remove) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (remove && created_) {
+      ::unlink(req_.dest_path.c_str());  // a partial download must never be taken for an archive
+    }
+    created_ = false;
+  }
+
+  void finish(core::Result<core::FetchedFile> result) {
+    if (!result.ok()) {
+      closeFile(true);
+    }
+    auto done = std::move(done_);
+    GithubModuleSource& source = src_;
+    source.erase(id);  // destroys *this
+    done(std::move(result));
+  }
+
+  core::ModuleFetch req_;
+  core::ModuleSource::Callback<core::FetchedFile> done_;
+  std::vector<std::string> refs_;
+  std::string kind_;
+  std::string bearer_;
+  size_t ref_index_ = 0;
+  int fd_ = -1;
+  bool created_ = false;
+  uint64_t size_ = 0;
+  bool too_big_ = false;
+  int write_errno_ = 0;
+  std::unique_ptr<core::HashStream> hash_;
+};
+
+// ---- listReleases ----------------------------------------------------------------------
+
+class ListOp final : public GithubModuleSource::Op {
+ public:
+  ListOp(GithubModuleSource& source, std::string owner, std::string repo, core::GithubAuth auth,
+         core::ModuleSource::Callback<std::vector<core::Release>> done)
+      : Op(source), owner_(std::move(owner)), repo_(std::move(repo)), auth_(std::move(auth)),
+        done_(std::move(done)) {}
+
+  void start() override {
+    auto owner_ok = checkOwner(owner_);
+    auto repo_ok = checkRepo(repo_);
+    if (!owner_ok.ok() || !repo_ok.ok()) {
+      failSoon(owner_ok.ok() ? repo_ok.error() : owner_ok.error());
+      return;
+    }
+    withAuth(auth_, [this](std::string bearer) {
+      bearer_ = std::move(bearer);
+      page(repoUrl(owner_, repo_) + "/releases?per_page=100");
+    });
+  }
+
+  void fail(core::Error error) override { finish(std::move(error)); }
+
+ private:
+  void page(std::string url) {
+    ApiRequest api;
+    api.url = std::move(url);
+    api.bearer = bearer_;
+    step_ = sendApi(*src_.curl_, src_.options_, std::move(api),
+                    [this](ApiResponse response) { onPage(response); });
+  }
+
+  void onPage(const ApiResponse& response) {
+    std::string what = "GitHub releases of " + slug(owner_, repo_) + " (page " +
+                       std::to_string(pages_ + 1) + ")";
+    if (response.result.code != CURLE_OK) {
+      fail(transportError(response, what));
+      return;
+    }
+    if (response.result.status != 200) {
+      noteRefusal(auth_, bearer_, response.result.status);
+      fail(statusError(response, what));
+      return;
+    }
+    if (response.content_type.find("json") == std::string::npos) {
+      fail(makeError(Errc::Corrupt, what + ": content-type \"" + response.content_type.substr(0, 60) +
+                                        "\" is not JSON"));
+      return;
+    }
+    auto releases = parseReleasesPage(response.result.body, src_.options_.max_api_bytes);
+    if (!releases) {
+      fail(makeError(Errc::Corrupt, what + ": " + releases.error().message));
+      return;
+    }
+    for (auto& r : *releases) {
+      out_.push_back(std::move(r));
+    }
+    ++pages_;
+    auto next = nextLink(response.link);
+    if (!next) {
+      finish(std::move(out_));
+      return;
+    }
+    if (!sameOrigin(src_.options_.api_url, *next)) {
+      fail(makeError(Errc::Corrupt, what + ": the next-page link leaves " + src_.options_.api_url));
+      return;
+    }
+    if (pages_ >= src_.options_.max_release_pages) {
+      fail(makeError(Errc::Corrupt, what + ": more than " +
+                                        std::to_string(src_.options_.max_release_pages) + " pages"));
+      return;
+    }
+    page(*next);
+  }
+
+  void finish(core::Result<std::vector<core::Release>> result) {
+    auto done = std::move(done_);
+    GithubModuleSource& source = src_;
+    source.erase(id);  // destroys *this
+    done(std::move(result));
+  }
+
+  std::string owner_;
+  std::string repo_;
+  core::GithubAuth auth_;
+  core::ModuleSource::Callback<std::vector<core::Release>> done_;
+  std::string bearer_;
+  size_t pages_ = 0;
+  std::vector<core::Release> out_;
+};
+
+// ---- the source ------------------------------------------------------------------------
+
+core::Result<std::unique_ptr<GithubModuleSource>> GithubModuleSource::create(
+    loop::EventLoop& loop, core::Clock& clock, SecretReader secrets, GithubOptions options) {
+  auto valid = validateOptions(options);
+  if (!valid.ok()) {
+    return valid.error();
+  }
+  while (!options.api_url.empty() && options.api_url.back() == '/') {
+    options.api_url.pop_back();
+  }
+  return std::unique_ptr<GithubModuleSource>(
+      new GithubModuleSource(loop, clock, std::move(secrets), std::move(options)));
+}
+
+GithubModuleSource::GithubModuleSource(loop::EventLoop& loop, core::Clock& clock,
+                                       SecretReader secrets, GithubOptions options)
+    : loop_(loop),
+      clock_(clock),
+      options_(std::move(options)),
+      curl_(std::make_unique<kube::CurlMulti>(loop)),
+      self_(std::make_shared<GithubModuleSource*>(this)) {
+  if (secrets) {
+    tokens_ = std::make_unique<AppTokens>(loop_, *curl_, options_, clock_, std::move(secrets));
+  }
+}
+
+GithubModuleSource::~GithubModuleSource() {
+  *self_ = nullptr;
+  ops_.clear();  // cancels transfers and token waits, removes partial files
+}
+
+core::CancelablePtr GithubModuleSource::fetch(core::ModuleFetch request,
+                                              Callback<core::FetchedFile> done) {
+  return track(std::make_unique<FetchOp>(*this, std::move(request), std::move(done)));
+}
+
+core::CancelablePtr GithubModuleSource::listReleases(std::string owner, std::string repo,
+                                                     core::GithubAuth auth,
+                                                     Callback<std::vector<core::Release>> done) {
+  return track(std::make_unique<ListOp>(*this, std::move(owner), std::move(repo), std::move(auth),
+                                        std::move(done)));
+}
+
+core::CancelablePtr GithubModuleSource::track(std::unique_ptr<Op> op) {
+  uint64_t id = next_id_++;
+  op->id = id;
+  Op* raw = op.get();
+  ops_.emplace(id, std::move(op));
+  raw->start();  // every completion path is asynchronous (transfer, token, or posted failure)
+  return std::make_unique<OpHandle>(self_, [id](GithubModuleSource* s) { s->erase(id); });
+}
+
+void GithubModuleSource::erase(uint64_t id) { ops_.erase(id); }
+
+}  // namespace od::adapters::github
