@@ -26,7 +26,9 @@
 //   whose reason says what an operator must look at. Only a failing schedule() or an
 //   undecodable event reaches the Consumer as an error (retried locally / parked).
 // - Temp files ("<work_dir>/.od-sync-<random>.download|.pkg") are removed when a request
-//   ends, whatever the outcome; prepareWorkDir() at startup removes what a killed worker left.
+//   ends, whatever the outcome (also when the handle is dropped; a pool job still running
+//   then may finish its file afterwards). prepareWorkDir() at startup removes what a killed
+//   or cancelled request left. Removing them is one unlink each on the loop thread.
 // - Event types other than VersionSyncRequested are acknowledged without results (warned).
 // Thread affinity: loop thread only. Ownership: the Runtime's referents, *source, *packager
 // and *store must outlive the handler; handles returned by handle() must not outlive it.
