@@ -5,11 +5,12 @@ BUILD_BENCH ?= build-bench
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-unit test-integration test-asan bench clean help
+.PHONY: all deps build dev test test-unit test-integration test-asan bench clean help
 
 all: build
 
 help:
+	@echo "make dev         install, build, and start a registry on embedded defaults (see README)"
 	@echo "make test        install missing Debian packages, build, run every test (ctest)"
 	@echo "make build       configure and build into $(BUILD)/"
 	@echo "make test-asan   unit and integration tests built with ASan+UBSan (CI runs this too)"
@@ -24,6 +25,10 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# A registry on a laptop: private redis-server, manifests folder, filesystem storage, HTTPS.
+dev: build
+	@scripts/dev.sh $(DEV_ARGS)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300

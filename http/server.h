@@ -50,6 +50,8 @@ struct ServerOptions {
   double tls_reload_interval = 5;           // seconds between certificate mtime checks
   // Readiness for /readyz: "" when ready, otherwise the reason. Called on loop threads.
   std::function<std::string()> readiness;
+  // More Prometheus text appended to /metrics (the roles' counters). Called on loop threads.
+  std::function<std::string()> extra_metrics;
 };
 
 class Worker;

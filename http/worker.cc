@@ -197,7 +197,11 @@ Router::Routed Worker::handle(Request& request) {
           reason.empty() ? Response::text(200, "ready\n") : Response::error(503, reason), "readyz"};
     }
     if (name == "metrics") {
-      Response r = Response::text(200, metrics().render());
+      std::string body = metrics().render();
+      if (shared_.options.extra_metrics) {
+        body += shared_.options.extra_metrics();
+      }
+      Response r = Response::text(200, std::move(body));
       r.headers[0].value = "text/plain; version=0.0.4; charset=utf-8";
       return Router::Routed{std::move(r), "metrics"};
     }

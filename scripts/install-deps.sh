@@ -11,7 +11,7 @@ packages=(
   libhiredis-dev libev-dev libcurl4-openssl-dev libsimdjson-dev libspdlog-dev libfmt-dev
   libyaml-cpp-dev libgpgme-dev libarchive-dev libssl-dev libhttp-parser-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server redis-tools gpg gpgv openssl ca-certificates curl procps
+  redis-server redis-tools gpg gpgv openssl ca-certificates curl procps unzip
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk nginx)

@@ -4,10 +4,13 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include "adapters/config/options.h"
+#include "adapters/main/app.h"
+#include "adapters/main/get.h"
 
 extern char** environ;
 
@@ -60,23 +63,24 @@ std::string sourceName(config::Source s) {
   return "?";
 }
 
-// Loads and validates; prints the effective options (secrets redacted) or every problem.
-int checkConfig(ConfigFlags& flags) {
+// Loads and validates the options of `command`; prints every problem and returns nullopt
+// when there are any.
+std::optional<config::LoadedOptions> loadOrReport(const char* command, ConfigFlags& flags, bool dev) {
   flags.inputs.environment = processEnvironment();
   if (!flags.config_file.empty()) {
     std::ifstream in(flags.config_file);
     if (!in) {
-      std::fprintf(stderr, "check-config: cannot read --config file '%s'\n", flags.config_file.c_str());
-      return 2;
+      std::fprintf(stderr, "%s: cannot read --config file '%s'\n", command, flags.config_file.c_str());
+      return std::nullopt;
     }
     std::stringstream text;
     text << in.rdbuf();
     flags.inputs.file_text = text.str();
     flags.inputs.file_name = flags.config_file;
   }
-  auto loaded = config::loadOptions(flags.inputs, false);
+  auto loaded = config::loadOptions(flags.inputs, dev);
   if (!loaded.ok()) {
-    std::fprintf(stderr, "check-config: the configuration has problems:\n");
+    std::fprintf(stderr, "%s: the configuration has problems:\n", command);
     std::string all = loaded.error().message;
     size_t start = 0;
     while (start < all.size()) {
@@ -85,6 +89,15 @@ int checkConfig(ConfigFlags& flags) {
       std::fprintf(stderr, "  - %s\n", all.substr(start, end - start).c_str());
       start = end + 2;
     }
+    return std::nullopt;
+  }
+  return std::move(loaded).value();
+}
+
+// Prints the effective options (secrets redacted) or every problem.
+int checkConfig(ConfigFlags& flags) {
+  auto loaded = loadOrReport("check-config", flags, false);
+  if (!loaded) {
     return 2;
   }
   for (const auto& name : config::optionNames()) {
@@ -108,8 +121,8 @@ int runCli(int argc, char** argv) {
       "Valkey streams."};
   app.require_subcommand(1);
   app.footer(
-      "Not yet available in this build: run, dev, replay, audit, get (they arrive with the\n"
-      "server, Kubernetes and pipeline work; see README).");
+      "Start with `opendepot dev` on a laptop, `opendepot run` in a cluster (the Helm chart\n"
+      "does). Not yet available in this build: replay, audit.");
   int exit_code = 0;
   auto* version = app.add_subcommand("version", "print the version and exit");
   version->callback([] { std::printf("opendepot %s\n", kVersion); });
@@ -118,6 +131,65 @@ int runCli(int argc, char** argv) {
       "check-config", "validate the options (flags > environment > --config file) and print them");
   addOptionFlags(check, check_flags);
   check->callback([&] { exit_code = checkConfig(check_flags); });
+
+  ConfigFlags run_flags;
+  auto* run = app.add_subcommand(
+      "run", "run the roles given by --roles (watch, reconcile, status, worker, serve; all by default)");
+  addOptionFlags(run, run_flags);
+  run->callback([&] {
+    auto loaded = loadOrReport("run", run_flags, false);
+    if (!loaded) {
+      exit_code = 2;
+      return;
+    }
+    RunRequest request;
+    request.options = loaded->options;
+    exit_code = runRegistry(request);
+  });
+
+  ConfigFlags dev_flags;
+  RunRequest dev_request;
+  dev_request.dev = true;
+  auto* dev = app.add_subcommand(
+      "dev",
+      "a registry on this machine: a private redis-server (unless --valkey-url), resources from\n"
+      "a folder of manifests, artifacts on the local filesystem, HTTPS with a self-signed\n"
+      "certificate on 127.0.0.1; prints how to point tofu/terraform at it");
+  dev->add_option("--manifests", dev_request.manifests_dir, "folder of manifests (watched)")
+      ->required();
+  dev->add_option("--state-dir", dev_request.state_dir,
+                  "private Valkey data, TLS files, the local store (default .opendepot)");
+  dev->add_option("--port", dev_request.port, "HTTPS port on 127.0.0.1")->capture_default_str();
+  dev->add_option("--redis-server", dev_request.redis_server,
+                  "the redis-server (or valkey-server) executable")->capture_default_str();
+  addOptionFlags(dev, dev_flags);
+  dev->callback([&] {
+    auto loaded = loadOrReport("dev", dev_flags, true);
+    if (!loaded) {
+      exit_code = 2;
+      return;
+    }
+    dev_request.options = loaded->options;
+    if (dev_request.state_dir.empty()) {
+      dev_request.state_dir = ".opendepot";
+    }
+    exit_code = runRegistry(dev_request);
+  });
+
+  GetRequest get_request;
+  auto* get = app.add_subcommand("get", "list modules, versions, providers or depots of the dev store");
+  get->add_option("what", get_request.what, "modules | versions | providers | depots")
+      ->required()
+      ->check(CLI::IsMember({"modules", "versions", "providers", "depots", "module", "version",
+                             "provider", "depot"}));
+  get->add_option("--state-dir", get_request.state_dir, "the dev state folder")
+      ->capture_default_str();
+  get->add_option("-n,--namespace", get_request.name_space, "only this namespace");
+  get->add_option("-o,--output", get_request.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  get->callback([&] { exit_code = runGet(get_request); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -349,6 +349,7 @@ TEST_F(Loopback, B14TlsClientHelloOnPlainPortIsRefusedWithoutHarm) {
 TEST_F(Loopback, HealthReadinessAndMetrics) {
   std::atomic<bool> ready{false};
   options_.readiness = [&ready] { return ready ? std::string() : std::string("read model catching up"); };
+  options_.extra_metrics = [] { return std::string("opendepot_worker_synced_total 7\n"); };
   startServer();
   int fd = client();
   std::string buf;
@@ -366,6 +367,7 @@ TEST_F(Loopback, HealthReadinessAndMetrics) {
             std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("opendepot_http_open_connections 1"), std::string::npos);
   EXPECT_NE(metrics.body.find("opendepot_http_request_duration_seconds_count"), std::string::npos);
+  EXPECT_NE(metrics.body.find("opendepot_worker_synced_total 7\n"), std::string::npos);
   ::close(fd);
 }
 

@@ -1,0 +1,10 @@
+# A tiny module with no providers, so `tofu init` and `terraform init` need no network.
+variable "name" {
+  type        = string
+  description = "Who to greet."
+  default     = "world"
+}
+
+output "greeting" {
+  value = "Hello, ${var.name}!"
+}
