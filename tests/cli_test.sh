@@ -40,4 +40,12 @@ fi
 check missing-file 2 "cannot read --config file" -- "$bin" check-config --config "$tmp/nope.yaml"
 printf 'valkeyURL: x\n' > "$tmp/typo.yaml"
 check unknown-key 2 'valkeyURL: unknown key' -- "$bin" check-config --config "$tmp/typo.yaml"
+check run-needs-valkey 2 'valkey-url: is required' -- env -u OPENDEPOT_VALKEY_URL "$bin" run
+check run-unreachable-kube 1 'cannot start: .*kubeconfig' -- "$bin" run --roles reconcile \
+  --valkey-url redis://127.0.0.1:1 --public-url https://r.example --kubeconfig "$tmp/none"
+check dev-needs-manifests 106 'manifests is required' -- "$bin" dev
+check dev-no-redis 1 'is not installed: run scripts/install-deps.sh, or give --valkey-url' -- \
+  "$bin" dev --manifests "$tmp" --state-dir "$tmp/state" --redis-server /nonexistent/redis-server
+check get-no-store 1 'opendepot get: .*opendepot dev' -- "$bin" get versions --state-dir "$tmp/nothing"
+check get-bad-kind 105 'what: .*not in' -- "$bin" get pods --state-dir "$tmp"
 exit $fail

@@ -159,7 +159,7 @@ int runCli(int argc, char** argv) {
       ->required();
   dev->add_option("--state-dir", dev_request.state_dir,
                   "private Valkey data, TLS files, the local store (default .opendepot)");
-  dev->add_option("--port", dev_request.port, "HTTPS port on 127.0.0.1")->capture_default_str();
+  dev->add_option("--port", dev_request.port, "HTTPS port on 127.0.0.1 (0 picks a free one)")->capture_default_str();
   dev->add_option("--redis-server", dev_request.redis_server,
                   "the redis-server (or valkey-server) executable")->capture_default_str();
   addOptionFlags(dev, dev_flags);
