@@ -4,7 +4,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/json_writer.h"
+#include "core/problems.h"
+#include "core/resources/meta.h"
 #include "core/resources/module.h"
 #include "core/resources/version.h"
 #include "core/storage_key.h"
@@ -14,18 +15,52 @@
 namespace od::proj {
 namespace {
 
-// The observed object as the resource document core/ decodes (the envelope carries spec
-// and status verbatim, metadata in its own fields).
-std::string resourceJson(std::string_view kind, const ResourceKey& key,
-                         const events::ResourceObserved& o) {
-  core::JsonWriter w;
-  w.beginObject().member("apiVersion", core::kApiVersion).member("kind", kind);
-  w.key("metadata").beginObject();
-  w.member("name", key.name).member("namespace", key.name_space).member("generation", o.generation);
-  w.endObject();
-  w.key("spec").raw(o.spec).key("status").raw(o.status);
-  w.endObject();
-  return w.take();
+// Reads a verbatim sub-document (spec or status) of an observation into T with core/'s
+// field decoders. Wrong field types read as unset (the registry then finds the Version
+// unservable); only malformed JSON is an error.
+template <typename T, typename Decode>
+std::optional<T> readDocument(simdjson::dom::parser& parser, std::string_view json, Decode decode) {
+  simdjson::dom::element root;
+  if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  core::Problems problems;
+  core::FieldReader reader(root, "", &problems);
+  if (!reader.isObject()) {
+    return std::nullopt;
+  }
+  return decode(reader);
+}
+
+struct VersionFields {
+  core::VersionSpec spec;
+  bool synced = false;
+  std::string checksum;
+  int64_t size = 0;
+};
+
+std::optional<VersionFields> readVersion(simdjson::dom::parser& parser,
+                                         const events::ResourceObserved& o) {
+  auto spec = readDocument<core::VersionSpec>(parser, o.spec, [](const core::FieldReader& r) {
+    core::VersionSpec s;
+    s.type = r.string("type").value_or("");
+    s.version = r.string("version").value_or("");
+    s.file_name = r.string("fileName");
+    s.module_config_ref = r.object<core::ModuleConfig>("moduleConfigRef", core::decodeModuleConfig);
+    return s;
+  });
+  if (!spec) {
+    return std::nullopt;
+  }
+  VersionFields fields;
+  fields.spec = std::move(*spec);
+  (void)readDocument<bool>(parser, o.status, [&fields](const core::FieldReader& r) {
+    fields.synced = r.boolean("synced").value_or(false);
+    fields.checksum = r.string("checksum").value_or("");
+    fields.size = r.integer("archiveSizeBytes").value_or(0);
+    return true;
+  });
+  return fields;
 }
 
 bool isKind(std::string_view key, std::string_view kind) {
@@ -60,15 +95,36 @@ core::Result<ReadModel::Outcome> ReadModel::apply(const events::Envelope& envelo
   return Outcome::Ignored;
 }
 
+// ResourceState decides ordering, duplicates and tombstones from uid and resourceVersion
+// alone; it is handed the observation without spec, status, labels and annotations (which
+// may hold large scan reports and last-applied configurations), so that 100k Versions stay
+// small. The full observation is read once, here, into the compact record.
 core::Result<ReadModel::Outcome> ReadModel::applyResource(const events::Envelope& envelope) {
-  OD_TRY(ResourceState::Outcome outcome, resources_.apply(envelope));
+  std::optional<events::ResourceObserved> full;
+  ResourceState::Outcome outcome;
+  if (envelope.type == events::type::kResourceObserved) {
+    OD_TRY(events::ResourceObserved observed, events::decodeAs<events::ResourceObserved>(envelope));
+    events::ResourceObserved slim;
+    slim.uid = observed.uid;
+    slim.resource_version = observed.resource_version;
+    slim.generation = observed.generation;
+    slim.deletion_timestamp = observed.deletion_timestamp;
+    full = std::move(observed);
+    OD_TRY(outcome, resources_.apply(events::makeEnvelope(
+                        slim, events::EnvelopeMeta{envelope.id, envelope.key, envelope.corr,
+                                                   envelope.cause, envelope.ts})));
+  } else {
+    OD_TRY(outcome, resources_.apply(envelope));
+  }
   if (outcome != ResourceState::Outcome::Changed && outcome != ResourceState::Outcome::Deleted) {
     return Outcome::Unchanged;
   }
+  const ResourceEntry* entry = resources_.find(envelope.key);
+  const events::ResourceObserved* object = entry != nullptr && full ? &*full : nullptr;
   if (isKind(envelope.key, core::kKindVersion)) {
-    refreshVersion(envelope.key);
+    refreshVersion(envelope.key, entry, object);
   } else {
-    refreshModule(envelope.key);
+    refreshModule(envelope.key, entry, object);
   }
   return Outcome::Changed;
 }
@@ -98,35 +154,33 @@ core::Result<ReadModel::Outcome> ReadModel::applySynced(const events::Envelope& 
   return Outcome::Changed;
 }
 
-void ReadModel::refreshVersion(const std::string& key) {
+void ReadModel::refreshVersion(const std::string& key, const ResourceEntry* entry,
+                               const events::ResourceObserved* object) {
   std::optional<VersionRecord> record;
-  if (const ResourceEntry* entry = resources_.find(key)) {
-    auto decoded = core::decodeVersion(resourceJson(core::kKindVersion, entry->key, entry->object));
+  if (entry != nullptr && object != nullptr) {
+    auto fields = readVersion(parser_, *object);
     // Undecodable documents and provider Versions are no registry module versions.
-    if (decoded.ok()) {
-      const core::Version& v = decoded->resource;
-      if (v.spec.type == core::kVersionTypeModule && v.spec.module_config_ref &&
-          v.spec.module_config_ref->name && !v.spec.module_config_ref->name->empty()) {
-        const core::ModuleConfig& cfg = *v.spec.module_config_ref;
-        VersionRecord r;
-        r.name_space = entry->key.name_space;
-        r.config_name = *cfg.name;
-        r.system = cfg.provider;
-        r.module = moduleIndexKey(r.name_space, r.config_name, r.system);
-        if (auto semver = core::SemVer::parse(v.spec.version); semver.ok()) {
-          r.version = semver->canonical();
-        }
-        if (auto storage_key = core::artifactKey(v.spec, options_.storage_root); storage_key.ok()) {
-          r.key = std::move(*storage_key);
-        }
-        r.file_name = v.spec.file_name.value_or("");
-        r.generation = entry->object.generation;
-        r.deleting = entry->object.deletion_timestamp.has_value();
-        r.status_synced = v.status.synced;
-        r.status_checksum = v.status.checksum.value_or("");
-        r.status_size = static_cast<uint64_t>(std::max<int64_t>(0, v.status.archive_size_bytes.value_or(0)));
-        record = std::move(r);
+    if (fields && fields->spec.type == core::kVersionTypeModule && fields->spec.module_config_ref &&
+        fields->spec.module_config_ref->name && !fields->spec.module_config_ref->name->empty()) {
+      const core::ModuleConfig& cfg = *fields->spec.module_config_ref;
+      VersionRecord r;
+      r.name_space = entry->key.name_space;
+      r.config_name = *cfg.name;
+      r.system = cfg.provider;
+      r.module = moduleIndexKey(r.name_space, r.config_name, r.system);
+      if (auto semver = core::SemVer::parse(fields->spec.version); semver.ok()) {
+        r.version = semver->canonical();
       }
+      if (auto storage_key = core::artifactKey(fields->spec, options_.storage_root); storage_key.ok()) {
+        r.key = std::move(*storage_key);
+      }
+      r.file_name = fields->spec.file_name.value_or("");
+      r.generation = entry->object.generation;
+      r.deleting = entry->object.deletion_timestamp.has_value();
+      r.status_synced = fields->synced;
+      r.status_checksum = std::move(fields->checksum);
+      r.status_size = static_cast<uint64_t>(std::max<int64_t>(0, fields->size));
+      record = std::move(r);
     }
   } else {
     facts_.erase(key);  // the object is gone; a re-created one starts over
@@ -147,12 +201,17 @@ void ReadModel::refreshVersion(const std::string& key) {
   }
 }
 
-void ReadModel::refreshModule(const std::string& key) {
+void ReadModel::refreshModule(const std::string& key, const ResourceEntry* entry,
+                              const events::ResourceObserved* object) {
   std::optional<ModuleRecord> record;
-  if (const ResourceEntry* entry = resources_.find(key)) {
-    auto decoded = core::decodeModule(resourceJson(core::kKindModule, entry->key, entry->object));
-    if (decoded.ok() && decoded->resource.spec.module_config) {
-      const core::Module& m = decoded->resource;
+  if (entry != nullptr && object != nullptr) {
+    core::Module m;
+    m.metadata.name = entry->key.name;
+    m.spec.module_config = readDocument<std::optional<core::ModuleConfig>>(
+        parser_, object->spec, [](const core::FieldReader& r) {
+          return r.object<core::ModuleConfig>("moduleConfig", core::decodeModuleConfig);
+        }).value_or(std::nullopt);
+    if (m.spec.module_config) {
       ModuleRecord r;
       r.name_space = entry->key.name_space;
       r.config_name = core::moduleBaseName(m);

@@ -1,7 +1,8 @@
 #pragma once
 // ReadModel: the fold behind the registry's read side (DESIGN in snapshot.h). It reads
 //   - od:{ctl}:resources: Modules and Versions, through proj::ResourceState (ordering by
-//     resourceVersion, tombstones, duplicates), reduced at once to compact records;
+//     resourceVersion, tombstones, duplicates; it keeps only identity, not the documents),
+//     each observation reduced at once to a compact record;
 //   - od:{ctl}:facts: VersionSynced (checksum, file name, size for one Version generation).
 // A Version of type Module is servable when it is not being deleted, its version parses,
 // its storage key can be derived (core::artifactKey) and it is synced with a checksum:
@@ -18,6 +19,8 @@
 // build() rebuilds only the modules touched since the previous build and shares the others.
 // Thread affinity: one owner (the feed on the control loop); build()'s result is immutable
 // and may go to any thread.
+
+#include <simdjson.h>
 
 #include <cstdint>
 #include <optional>
@@ -87,13 +90,18 @@ class ReadModel {
 
   core::Result<Outcome> applyResource(const events::Envelope& envelope);
   core::Result<Outcome> applySynced(const events::Envelope& envelope);
-  void refreshVersion(const std::string& key);
-  void refreshModule(const std::string& key);
+  // `entry` is the state's entry after the fold (null when deleted), `object` the full
+  // observation that made it.
+  void refreshVersion(const std::string& key, const ResourceEntry* entry,
+                      const events::ResourceObserved* object);
+  void refreshModule(const std::string& key, const ResourceEntry* entry,
+                     const events::ResourceObserved* object);
   std::optional<ServableVersion> servable(const std::string& key, const VersionRecord& r) const;
   ModuleViewPtr buildView(const ModuleAgg& agg) const;
   void touch(const std::string& module) { dirty_.insert(module); }
 
   ReadModelOptions options_;
+  simdjson::dom::parser parser_;  // reused for every spec and status read
   ResourceState resources_;
   std::unordered_map<std::string, VersionRecord> versions_;  // by "Version/ns/name"
   std::unordered_map<std::string, ModuleRecord> modules_;    // by "Module/ns/name"
