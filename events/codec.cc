@@ -268,6 +268,20 @@ std::string encodeData(const ChildrenApplied& d) {
   return w.endObject().take();
 }
 
+std::string encodeData(const ArtifactDownloaded& d) {
+  core::JsonWriter w;
+  w.beginObject().member("kind", d.kind).member("namespace", d.name_space);
+  w.member("name", d.name).member("version", d.version);
+  if (!d.os.empty()) {
+    w.member("os", d.os);
+  }
+  if (!d.arch.empty()) {
+    w.member("arch", d.arch);
+  }
+  w.member("client", d.client).member("at", d.at);
+  return w.endObject().take();
+}
+
 Result<ResourceObserved> decodeData(std::string_view data, std::type_identity<ResourceObserved>) {
   OD_TRY(DataReader r, DataReader::open(data, type::kResourceObserved));
   ResourceObserved d;
@@ -365,6 +379,27 @@ Result<ChildrenApplied> decodeData(std::string_view data, std::type_identity<Chi
   OD_TRY(std::string latest, r.str("latestVersion", false));
   if (!latest.empty()) {
     d.latest_version = std::move(latest);
+  }
+  return d;
+}
+
+Result<ArtifactDownloaded> decodeData(std::string_view data,
+                                      std::type_identity<ArtifactDownloaded>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kArtifactDownloaded));
+  ArtifactDownloaded d;
+  OD_TRY(d.kind, r.str("kind", true));
+  OD_TRY(d.name_space, r.str("namespace", true));
+  OD_TRY(d.name, r.str("name", true));
+  OD_TRY(d.version, r.str("version", true));
+  OD_TRY(d.os, r.str("os", false));
+  OD_TRY(d.arch, r.str("arch", false));
+  OD_TRY(d.client, r.str("client", false));
+  if (!r.find("at")) {
+    return r.fail("at", "missing");
+  }
+  OD_TRY(d.at, r.int64("at", 0));
+  if (d.at < 0) {
+    return r.fail("at", "negative");
   }
   return d;
 }

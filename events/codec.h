@@ -10,9 +10,9 @@
 // status, ownerReferences) are kept as JSON text.
 //
 // Typed codecs exist for ResourceObserved, ResourceDeleted, VersionSyncRequested,
-// VersionSyncFailed, ArtifactStored, VersionSynced and ChildrenApplied; the other catalogue
-// types have names and versions only so far (TODO(events): DepotPollRequested,
-// ArtifactScanned, VersionBlocked, ReleasesDiscovered, ArtifactDownloaded).
+// VersionSyncFailed, ArtifactStored, VersionSynced, ChildrenApplied and ArtifactDownloaded;
+// the other catalogue types have names and versions only so far (TODO(events):
+// DepotPollRequested, ArtifactScanned, VersionBlocked, ReleasesDiscovered).
 //
 // Thread affinity: plain values and pure functions, any thread.
 
@@ -139,6 +139,21 @@ struct ChildrenApplied {
   std::optional<std::string> latest_version;  // 'v'-prefixed canonical; absent when none
 };
 
+// One artifact download served (key: Kind/namespace/name). The codec only checks types;
+// consumers validate the values before using them in keys.
+struct ArtifactDownloaded {
+  static constexpr std::string_view kType = type::kArtifactDownloaded;
+  static constexpr int kVersion = 1;
+  std::string kind;        // "Module" or "Provider"
+  std::string name_space;
+  std::string name;
+  std::string version;     // as the client requested it
+  std::string os;          // providers only; empty otherwise
+  std::string arch;        // providers only; empty otherwise
+  std::string client;      // User-Agent product, may be empty
+  int64_t at = 0;          // when it was served, ms since the Unix epoch
+};
+
 // REQUIRES: the verbatim JSON members hold valid JSON of the documented kind.
 std::string encodeData(const ResourceObserved& d);
 std::string encodeData(const ResourceDeleted& d);
@@ -147,6 +162,7 @@ std::string encodeData(const VersionSyncFailed& d);
 std::string encodeData(const ArtifactStored& d);
 std::string encodeData(const VersionSynced& d);
 std::string encodeData(const ChildrenApplied& d);
+std::string encodeData(const ArtifactDownloaded& d);
 
 core::Result<ResourceObserved> decodeData(std::string_view data, std::type_identity<ResourceObserved>);
 core::Result<ResourceDeleted> decodeData(std::string_view data, std::type_identity<ResourceDeleted>);
@@ -158,6 +174,8 @@ core::Result<ArtifactStored> decodeData(std::string_view data, std::type_identit
 core::Result<VersionSynced> decodeData(std::string_view data, std::type_identity<VersionSynced>);
 core::Result<ChildrenApplied> decodeData(std::string_view data,
                                          std::type_identity<ChildrenApplied>);
+core::Result<ArtifactDownloaded> decodeData(std::string_view data,
+                                            std::type_identity<ArtifactDownloaded>);
 
 template <typename T>
 Envelope makeEnvelope(const T& data, EnvelopeMeta meta) {

@@ -190,6 +190,45 @@ TEST(Codec, OtherTypedEventsRoundTrip) {
   EXPECT_EQ(del->resource_version, "9");
 }
 
+TEST(Codec, ArtifactDownloadedRoundTripsAndRejectsBadData) {
+  ArtifactDownloaded module{"Module", "team-a", "vpc", "1.2.0", "", "", "Terraform/1.11.0",
+                            1704067200123};
+  auto m = decodeData(encodeData(module), std::type_identity<ArtifactDownloaded>{});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->kind, "Module");
+  EXPECT_EQ(m->name_space, "team-a");
+  EXPECT_EQ(m->name, "vpc");
+  EXPECT_EQ(m->version, "1.2.0");
+  EXPECT_TRUE(m->os.empty());
+  EXPECT_EQ(m->client, "Terraform/1.11.0");
+  EXPECT_EQ(m->at, 1704067200123);
+  EXPECT_EQ(encodeData(module).find("\"os\""), std::string::npos);
+  ArtifactDownloaded provider{"Provider", "ns", "aws", "5.0.0", "linux", "amd64", "", 7};
+  auto envelope = makeEnvelope(provider, EnvelopeMeta{"id1", "Provider/ns/aws", "", "", 7});
+  auto p = decodeAs<ArtifactDownloaded>(envelope);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->os, "linux");
+  EXPECT_EQ(p->arch, "amd64");
+  EXPECT_EQ(knownSchemaVersion(type::kArtifactDownloaded), 1);
+
+  auto no_at = decodeData(R"({"kind":"Module","namespace":"n","name":"m","version":"1"})",
+                          std::type_identity<ArtifactDownloaded>{});
+  ASSERT_FALSE(no_at.ok());
+  EXPECT_EQ(no_at.error().code, core::Errc::Corrupt);
+  EXPECT_NE(no_at.error().message.find("at"), std::string::npos);
+  auto negative = decodeData(R"({"kind":"Module","namespace":"n","name":"m","version":"1","at":-5})",
+                             std::type_identity<ArtifactDownloaded>{});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.error().message.find("negative"), std::string::npos);
+  auto no_name = decodeData(R"({"kind":"Module","namespace":"n","version":"1","at":1})",
+                            std::type_identity<ArtifactDownloaded>{});
+  ASSERT_FALSE(no_name.ok());
+  EXPECT_NE(no_name.error().message.find("name"), std::string::npos);
+  EXPECT_FALSE(decodeData(R"({"kind":1,"namespace":"n","name":"m","version":"1","at":1})",
+                          std::type_identity<ArtifactDownloaded>{}).ok());
+  EXPECT_FALSE(decodeData(R"(["not an object"])", std::type_identity<ArtifactDownloaded>{}).ok());
+}
+
 TEST(Codec, WrongTypesAndMissingRequiredFieldsAreCorrupt) {
   auto missing = decodeData(R"({"resourceVersion":"1"})", std::type_identity<ResourceDeleted>{});
   ASSERT_FALSE(missing.ok());
