@@ -102,6 +102,11 @@ class Registry {
   void stop(std::function<void()> done);
 
   uint16_t httpPort() const { return server_ ? server_->port() : 0; }
+  // True once the leases given up by stop() are released.
+  bool released() const {
+    return (!reconcile_gate_ || reconcile_gate_->released()) &&
+           (!status_gate_ || status_gate_->released());
+  }
 
  private:
   core::Status startLog();
@@ -167,7 +172,10 @@ class Registry {
   std::set<std::string> roles_;
   ForwardingLog forward_;
   events::Runtime runtime_;
-  std::string token_ = hostName() + "-" + std::to_string(::getpid());
+  // Who holds leases and consumes as this process. A restart with the same token takes its
+  // leases back at once: in dev the token names the state folder; in a cluster it is the pod.
+  std::string token_ = request_.dev ? "dev-" + hostName() + ":" + request_.state_dir
+                                    : hostName() + "-" + std::to_string(::getpid());
 
   std::unique_ptr<valkey::ValkeyEventLog> log_;
   std::unique_ptr<valkey::ValkeyLease> lease_;
@@ -662,6 +670,7 @@ int runRegistry(const RunRequest& original) {
   ev_signal_start(loop.raw(), &signals.sigint);
   ev_signal_start(loop.raw(), &signals.sigterm);
   loop.run();
+  loop.runUntil([&] { return registry->released(); }, std::chrono::seconds(2));
   ev_signal_stop(loop.raw(), &signals.sigint);
   ev_signal_stop(loop.raw(), &signals.sigterm);
   registry.reset();

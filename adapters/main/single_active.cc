@@ -40,8 +40,15 @@ void SingleActive::stop() {
   if (leading_) {
     leading_ = false;
     on_lose_();
-    // Best effort: the handle is dropped with us; a lease not released expires after ttl.
-    call_ = lease_.release(key_, token_, [](core::Status) {});
+    // Best effort: a lease not released expires after ttl (and a restart with the same
+    // token takes it back at once).
+    releasing_ = true;
+    call_ = lease_.release(key_, token_, [this](core::Status st) {
+      releasing_ = false;
+      if (!st.ok()) {
+        log_.debug("lease {}: release failed ({}); it expires by itself", key_, st.error().describe());
+      }
+    });
   }
 }
 

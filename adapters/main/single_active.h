@@ -32,6 +32,8 @@ class SingleActive {
   // Stops competing; when leading, calls on_lose and releases the lease (best effort).
   void stop();
   bool leading() const { return leading_; }
+  // True once a release started by stop() has been answered (or none was needed).
+  bool released() const { return !releasing_; }
   uint64_t losses() const { return losses_; }
 
  private:
@@ -52,6 +54,7 @@ class SingleActive {
   std::function<void()> on_lose_;
   bool running_ = false;
   bool leading_ = false;
+  bool releasing_ = false;
   uint64_t losses_ = 0;
   core::CancelablePtr call_;
   core::CancelablePtr timer_;

@@ -109,6 +109,14 @@ for _ in $(seq 1 200); do
 done
 echo "$versions" | grep -q '"1.0.0"' && fail "1.0.0 is still listed after its removal: $versions"
 echo "$versions" | grep -q '"1.1.0"' || fail "1.1.0 vanished too: $versions"
+# ...and its Version and artifact go too.
+for _ in $(seq 1 100); do
+  [ "$(find "$state/artifacts" -type f -name '*.zip' | wc -l)" = 1 ] && break
+  sleep 0.1
+done
+[ "$(find "$state/artifacts" -type f -name '*.zip' | wc -l)" = 1 ] || \
+  fail "the removed version's artifact is still stored: $(find "$state/artifacts" -type f)"
+"$bin" get versions --state-dir "$state" | grep -q 'greeting-1-0-0' && fail "the Version greeting-1-0-0 was not deleted"
 
 # A clean shutdown takes the private redis-server with it.
 kill -TERM "$pid"
@@ -117,4 +125,33 @@ kill -0 "$pid" 2>/dev/null && fail "opendepot dev did not stop on SIGTERM"
 wait "$pid" || fail "opendepot dev exited with an error: $(tail -n 5 "$work/dev.log")"
 pid=""
 if pgrep -f "redis-server.*$state" >/dev/null; then fail "the private redis-server outlived opendepot dev"; fi
+
+# A restart on the same state folder replays the streams: the registry serves at once, with
+# the same artifacts (nothing is downloaded or rewritten again).
+before="$("$bin" get versions --state-dir "$state" -o json)"
+files_before="$(find "$state/artifacts" -type f | sort | xargs sha256sum)"
+: > "$work/dev.log"
+OPENDEPOT_BIN="$bin" OPENDEPOT_STATE="$state" "$repo/scripts/dev.sh" --port 0 >"$work/dev.log" 2>&1 &
+pid=$!
+url=""
+for _ in $(seq 1 150); do
+  url="$(grep -o 'https://127.0.0.1:[0-9]*' "$work/dev.log" | head -n 1 || true)"
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || fail "no URL after the restart"
+for _ in $(seq 1 100); do
+  versions="$(c "$url/opendepot/modules/v1/default/greeting/local/versions" || true)"
+  echo "$versions" | grep -q '"1.1.0"' && break
+  sleep 0.1
+done
+echo "$versions" | grep -q '"1.1.0"' || fail "after the restart the registry does not list 1.1.0: $versions"
+sleep 2
+after="$("$bin" get versions --state-dir "$state" -o json)"
+[ "$before" = "$after" ] || fail "the Versions changed across a restart"
+files_after="$(find "$state/artifacts" -type f | sort | xargs sha256sum)"
+[ "$files_before" = "$files_after" ] || fail "artifacts changed across a restart"
+kill -TERM "$pid"
+wait "$pid" || fail "opendepot dev exited with an error after the restart"
+pid=""
 echo "dev_test: ok"
