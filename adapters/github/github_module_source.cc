@@ -139,7 +139,7 @@ class FetchOp final : public GithubModuleSource::Op {
       }
     }
     std::string bare = req_.version;
-    if (!bare.empty() && (bare[0] == 'v' || bare[0] == 'V')) {
+    if (!bare.empty() && bare[0] == 'v') {  // go-version's optional prefix
       bare.erase(0, 1);
     }
     auto ref_ok = checkRef(bare);

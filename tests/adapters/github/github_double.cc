@@ -102,6 +102,11 @@ void GithubDouble::setRateLimit(int64_t remaining) {
   rate_remaining_ = remaining;
 }
 
+void GithubDouble::revokeTokens() {
+  std::lock_guard lock(mu_);
+  tokens_.clear();
+}
+
 void GithubDouble::setPerPageCap(int cap) {
   std::lock_guard lock(mu_);
   per_page_cap_ = cap;

@@ -77,6 +77,7 @@ class GithubDouble {
   void setReleasesFault(const std::string& owner_repo, ReleasesFault fault);
   void setRateLimit(int64_t remaining);  // 0 = unlimited again
   void setPerPageCap(int cap);           // server-side page size cap (default 100, as GitHub)
+  void revokeTokens();                   // every installation token answers 401 from now on
 
   int64_t tokenRequests() const { return token_requests_.load(); }
   int64_t tokensIssued() const { return tokens_issued_.load(); }

@@ -329,6 +329,38 @@ TEST_F(GithubSourceTest, TokenIsMintedAgainNearItsExpiry) {
   EXPECT_EQ(double_->tokenRequests(), 2);
 }
 
+TEST_F(GithubSourceTest, RevokedTokenIsDroppedAndMintedAgain) {
+  ASSERT_TRUE(list("secret-mod", app()).ok());
+  double_->revokeTokens();
+  auto refused = list("secret-mod", app());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::Permission);
+  EXPECT_NE(refused.error().message.find("Bad credentials"), std::string::npos);
+  ASSERT_TRUE(list("secret-mod", app()).ok());
+  EXPECT_EQ(double_->tokenRequests(), 2);
+}
+
+TEST_F(GithubSourceTest, SecretReaderAnsweringLaterIsAwaited) {
+  std::function<void(core::Result<SecretData>)> pending;
+  auto made = GithubModuleSource::create(
+      loop_, clock_,
+      [&](std::string, std::string, std::function<void(core::Result<SecretData>)> done) {
+        pending = std::move(done);
+        return core::completedHandle();
+      },
+      options_);
+  ASSERT_TRUE(made.ok());
+  source_ = std::move(*made);
+  std::optional<core::Result<std::vector<core::Release>>> out;
+  auto handle = source_->listReleases("acme", "secret-mod", app(), [&](auto r) { out = std::move(r); });
+  loop_.runUntil([&] { return static_cast<bool>(pending); }, std::chrono::seconds(5));
+  ASSERT_TRUE(pending);
+  EXPECT_FALSE(out.has_value());
+  pending(validSecret());
+  loop_.runUntil([&] { return out.has_value(); }, std::chrono::seconds(10));
+  ASSERT_TRUE(out && out->ok()) << (out ? out->error().describe() : "no answer");
+}
+
 TEST_F(GithubSourceTest, ExpiredJwtIsRefusedByTheApi) {
   clock_.shift(-3600);  // our clock an hour behind: the JWT expired 50 minutes ago
   auto r = list("secret-mod", app());
