@@ -1,5 +1,6 @@
 #include "adapters/stats/stats_projection.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -72,8 +73,8 @@ events::ConsumerConfig statsConsumerConfig(std::string consumer) {
 }
 
 StatsProjection::StatsProjection(loop::EventLoop& loop, valkey::ValkeyOptions options,
-                                 spdlog::logger& log, StatsKeyOptions keys)
-    : options_(options), keys_(keys), log_(log),
+                                 spdlog::logger& log, StatsProjectionConfig config)
+    : options_(options), config_(std::move(config)), log_(log),
       conn_(std::make_unique<valkey::Connection>(
           loop, options, "stats",
           std::vector<valkey::Argv>{{"FUNCTION", "LOAD", "REPLACE", statsFunctionLibrary()}},
@@ -89,7 +90,7 @@ core::CancelablePtr StatsProjection::handle(const events::Envelope& event,
   if (!download.ok()) {
     return reject(download.error(), done);
   }
-  auto update = planStatsUpdate(event.id, *download, keys_);
+  auto update = planStatsUpdate(event.id, *download, config_.keys);
   if (!update.ok()) {
     return reject(update.error(), done);
   }
@@ -130,7 +131,29 @@ void StatsProjection::onReply(core::Result<const redisReply*> reply, const Done&
     return;
   }
   ++(r->integer == 1 ? metrics_.counted : metrics_.duplicates);
+  maybeTrim();
   done(std::vector<core::AppendRecord>{});
+}
+
+void StatsProjection::maybeTrim() {
+  if (config_.stream_max_len == 0 || ++since_trim_ < std::max<uint64_t>(config_.trim_every, 1)) {
+    return;
+  }
+  since_trim_ = 0;
+  // '~' lets the server trim whole nodes only: cheap, and the cap is approximate.
+  trim_call_ = conn_->send(
+      {"XTRIM", config_.stream, "MAXLEN", "~", std::to_string(config_.stream_max_len)},
+      options_.command_timeout, [this](core::Result<const redisReply*> reply) {
+        if (reply.ok() && (*reply)->type == REDIS_REPLY_INTEGER) {
+          ++metrics_.trims;
+          return;
+        }
+        std::string why = !reply.ok() ? reply.error().describe()
+                          : (*reply)->type == REDIS_REPLY_ERROR
+                              ? valkey::errorFromReply(*reply).describe()
+                              : std::string("unexpected reply");
+        log_.warn("stats projection: XTRIM {} failed: {}", config_.stream, why);
+      });
 }
 
 }  // namespace od::adapters::stats

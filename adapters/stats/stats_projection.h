@@ -18,6 +18,10 @@
 //   retryable. A type other than ArtifactDownloaded, undecodable data, a value that cannot
 //   be part of a key, or a WRONGTYPE key -> non-retryable, so the entry is parked on
 //   od:{ctl}:dead with the reason.
+// - The stream is capped (ARCHITECTURE): every `trim_every` handled events the projection
+//   sends `XTRIM <stream> MAXLEN ~ stream_max_len` (fire and forget; a failure is logged and
+//   the next trim tries again). The consumer acks pending entries that were trimmed away, so
+//   only a backlog longer than the cap loses counts.
 // - The stats:* keys carry no hash tag (reference compatibility), so this needs a single
 //   Valkey primary (as ARCHITECTURE deploys it), not a Cluster.
 //
@@ -35,6 +39,7 @@
 #include "adapters/valkey/connection.h"
 #include "adapters/valkey/valkey_options.h"
 #include "events/consumer.h"
+#include "events/streams.h"
 
 namespace od::adapters::stats {
 
@@ -45,6 +50,14 @@ struct StatsProjectionMetrics {
   uint64_t duplicates = 0;  // events whose id was counted before
   uint64_t rejected = 0;    // events refused as invalid (parked by the consumer)
   uint64_t errors = 0;      // failed server calls (retried by the consumer)
+  uint64_t trims = 0;       // XTRIM calls that succeeded
+};
+
+struct StatsProjectionConfig {
+  StatsKeyOptions keys;
+  std::string stream = std::string(events::streams::kDownloads);
+  size_t stream_max_len = 1000000;  // XTRIM MAXLEN ~ this; 0: never trim
+  uint64_t trim_every = 1000;       // handled events between trims (at least 1)
 };
 
 // The consumer configuration for the projection: stream od:{stats}:downloads, group
@@ -56,7 +69,7 @@ class StatsProjection final : public events::Handler {
   // Starts connecting at once; events handled before the connection is ready wait for it
   // (up to options.command_timeout).
   StatsProjection(loop::EventLoop& loop, valkey::ValkeyOptions options, spdlog::logger& log,
-                  StatsKeyOptions keys = {});
+                  StatsProjectionConfig config = {});
   ~StatsProjection() override;
   StatsProjection(const StatsProjection&) = delete;
   StatsProjection& operator=(const StatsProjection&) = delete;
@@ -71,12 +84,15 @@ class StatsProjection final : public events::Handler {
  private:
   core::CancelablePtr reject(core::Error error, const Done& done);
   void onReply(core::Result<const redisReply*> reply, const Done& done);
+  void maybeTrim();
 
   const valkey::ValkeyOptions options_;
-  const StatsKeyOptions keys_;
+  const StatsProjectionConfig config_;
   spdlog::logger& log_;
   std::unique_ptr<valkey::Connection> conn_;
   StatsProjectionMetrics metrics_;
+  uint64_t since_trim_ = 0;
+  core::CancelablePtr trim_call_;
 };
 
 // The FUNCTION library text (tests, operators).

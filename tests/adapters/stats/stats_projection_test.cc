@@ -194,6 +194,27 @@ TEST_F(StatsProjectionTest, AMissingFunctionIsRetryableAndReloadedOnReconnect) {
   EXPECT_EQ(server_.text({"GET", "stats:total"}), "2");
 }
 
+TEST_F(StatsProjectionTest, TrimsTheDownloadsStreamToItsCap) {
+  const std::string stream(events::streams::kDownloads);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(server_.command({"XADD", stream, "*", "f", std::to_string(i)}));
+  }
+  StatsProjectionConfig config;
+  config.stream_max_len = 100;
+  config.trim_every = 2;
+  projection_ = std::make_unique<StatsProjection>(loop_, options_, logger_, config);
+  ASSERT_TRUE(handle(downloadEvent("t-1", module("team-a", "vpc", "1.0.0", kDay))).ok());
+  loop_.runUntil([] { return false; }, milliseconds(50));
+  EXPECT_EQ(projection_->metrics().trims, 0u);  // not yet: every second event
+  EXPECT_EQ(server_.integer({"XLEN", stream}), 1000);
+  ASSERT_TRUE(handle(downloadEvent("t-2", module("team-a", "vpc", "1.0.0", kDay))).ok());
+  ASSERT_TRUE(loop_.runUntil([&] { return projection_->metrics().trims == 1; },
+                             std::chrono::seconds(5)));
+  long long len = server_.integer({"XLEN", stream});
+  EXPECT_GE(len, 100);  // approximate trimming keeps at least the cap
+  EXPECT_LT(len, 1000);
+}
+
 TEST_F(StatsProjectionTest, RecorderToConsumerToKeysEndToEnd) {
   adapters::loop::LibevClock clock(loop_);
   CountingRandom random;
