@@ -36,6 +36,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +45,7 @@
 
 #include "core/ports/object_store.h"
 #include "core/ports/resource_store.h"
+#include "core/reconcile/children.h"
 #include "core/reconcile/sync.h"
 #include "events/reconcile/step_chain.h"
 #include "events/reconcile/stream_tail.h"
@@ -124,7 +127,12 @@ class ModuleController {
   void planFinalizer(const proj::ResourceEntry& entry, const core::Version& version, Plan& plan);
   // Deletes the artifact of `version` when *when is true by the time the step runs.
   void addArtifactDeletion(const core::Version& version, std::shared_ptr<bool> when, Plan& plan);
-  void addAppend(std::vector<core::AppendRecord> records, Plan& plan);
+  void applyChildrenPlan(const proj::ResourceEntry& entry, const core::ChildrenPlan& c,
+                         const std::vector<core::Version>& existing,
+                         const std::map<std::string, const proj::ResourceEntry*>& by_name,
+                         Plan& plan);
+  // Appends what `records` returns when the step runs (nothing when it returns none).
+  void addAppend(std::function<std::vector<core::AppendRecord>()> records, Plan& plan);
   core::AppendRecord syncRecord(const proj::ResourceEntry& version, core::SyncReason reason,
                                 std::string id) const;
   void addPatch(const std::string& kind, const proj::ResourceEntry& entry, std::string patch,

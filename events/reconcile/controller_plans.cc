@@ -86,8 +86,11 @@ void ModuleController::planModule(const proj::ResourceEntry& entry, Plan& plan) 
   std::vector<core::Version> existing;
   std::map<std::string, const proj::ResourceEntry*> by_name;
   for (const auto* e : state_.list(core::kKindVersion, entry.key.name_space)) {
+    // Labelled for it; or named like its children, so that a Version of the same name that
+    // is not its own is reported instead of failing every create with AlreadyExists.
     auto label = e->object.labels.find(std::string(core::kLabelModule));
-    if (label == e->object.labels.end() || label->second != base) {
+    const bool labelled = label != e->object.labels.end() && label->second == base;
+    if (!labelled && e->key.name.rfind(base + "-", 0) != 0) {
       continue;
     }
     auto v = observedVersion(*e);
@@ -103,17 +106,40 @@ void ModuleController::planModule(const proj::ResourceEntry& entry, Plan& plan) 
   for (const auto& problem : c.problems) {
     rt_.logger.debug("event=ModulePlanProblem key={} problem=\"{}\"", plan.key, problem);
   }
+  applyChildrenPlan(entry, mp.children, existing, by_name, plan);
+}
+
+void ModuleController::applyChildrenPlan(
+    const proj::ResourceEntry& entry, const core::ChildrenPlan& c,
+    const std::vector<core::Version>& existing,
+    const std::map<std::string, const proj::ResourceEntry*>& by_name, Plan& plan) {
+  // What the writes really did, filled in as they complete; a 409 on create means our view
+  // was stale, so the status computed from it is not written (the observation that made
+  // the view stale queues this Module again).
+  struct Applied {
+    ChildrenApplied fact;
+    bool stale = false;
+  };
+  auto applied = std::make_shared<Applied>();
+  applied->fact.generation = entry.object.generation;
+  applied->fact.latest_version = c.latest_version;
   const std::string& ns = entry.key.name_space;
-  ChildrenApplied applied{entry.object.generation, {}, {}, c.latest_version};
   for (const core::Version& v : c.creates) {
-    applied.created.push_back(v.metadata.name);
     plan.steps.push_back(ChainStep{
         "create Version/" + ns + "/" + v.metadata.name,
-        [this, ns, body = core::toJson(v)](std::function<void(Status)> done) {
-          // 409 AlreadyExists: created before (a stale view, a replay): fine.
-          return store_.create(std::string(core::kKindVersion), ns, body,
-                               statusOf<std::string>(std::move(done), core::Errc::Conflict,
-                                                     &metrics_.creates));
+        [this, ns, name = v.metadata.name, body = core::toJson(v),
+         applied](std::function<void(Status)> done) {
+          auto on_created = [this, name, applied, done = std::move(done)](
+                                core::Result<std::string> r) {
+            if (r.ok()) {
+              ++metrics_.creates;
+              applied->fact.created.push_back(name);
+            } else if (r.error().code == core::Errc::Conflict) {
+              applied->stale = true;  // AlreadyExists: fine, our view is behind
+            }
+            done(r.ok() || applied->stale ? Status() : Status(r.error()));
+          };
+          return store_.create(std::string(core::kKindVersion), ns, body, std::move(on_created));
         }});
   }
   for (const auto& u : c.updates) {
@@ -127,22 +153,25 @@ void ModuleController::planModule(const proj::ResourceEntry& entry, Plan& plan) 
     if (it == by_name.end()) {
       continue;
     }
-    applied.deleted.push_back(d.name);
     rt_.logger.debug("event=VersionDeleting key={} version={} reason=\"{}\"", plan.key, d.name,
                      d.reason);
     auto removed = std::make_shared<bool>(false);
     const proj::ResourceEntry& victim = *it->second;
     plan.steps.push_back(ChainStep{
         "delete " + victim.key.str(),
-        [this, ref = refOf(victim.key), uid = victim.object.uid,
-         removed](std::function<void(Status)> done) {
-          return store_.remove(ref, core::DeletePreconditions{uid, std::nullopt},
-                               [this, done = std::move(done), removed](Status st) {
-                                 // 404: already gone, which is what was wanted.
-                                 *removed = st.ok() || st.error().code == core::Errc::NotFound;
-                                 metrics_.deletes += st.ok() ? 1 : 0;
-                                 done(*removed ? Status() : st);
-                               });
+        [this, ref = refOf(victim.key), uid = victim.object.uid, removed,
+         applied](std::function<void(Status)> done) {
+          return store_.remove(
+              ref, core::DeletePreconditions{uid, std::nullopt},
+              [this, done = std::move(done), removed, applied, name = ref.name](Status st) {
+                // 404: already gone, which is what was wanted.
+                *removed = st.ok() || st.error().code == core::Errc::NotFound;
+                if (st.ok()) {
+                  ++metrics_.deletes;
+                  applied->fact.deleted.push_back(name);
+                }
+                done(*removed ? Status() : st);
+              });
         }});
     for (const auto& v : existing) {
       if (v.metadata.name == d.name) {
@@ -150,36 +179,48 @@ void ModuleController::planModule(const proj::ResourceEntry& entry, Plan& plan) 
       }
     }
   }
-  std::vector<core::AppendRecord> records;
+  std::vector<core::AppendRecord> syncs;
   for (const auto& s : c.syncs) {
-    auto it = by_name.find(s.name);
-    if (it == by_name.end()) {
-      continue;
+    if (auto it = by_name.find(s.name); it != by_name.end()) {
+      const auto& v = it->second->object;
+      syncs.push_back(syncRecord(
+          *it->second, s.reason,
+          eventId({type::kVersionSyncRequested, v.uid, std::to_string(v.generation),
+                   core::syncReasonName(s.reason), "parent", entry.object.uid,
+                   std::to_string(entry.object.generation)})));
     }
-    const auto& v = it->second->object;
-    records.push_back(syncRecord(
-        *it->second, s.reason,
-        eventId({type::kVersionSyncRequested, v.uid, std::to_string(v.generation),
-                 core::syncReasonName(s.reason), "parent", entry.object.uid,
-                 std::to_string(entry.object.generation)})));
   }
-  if (!c.creates.empty() || !c.updates.empty() || !c.deletes.empty() || !c.syncs.empty()) {
-    EnvelopeMeta meta{eventId({type::kChildrenApplied, entry.object.uid,
-                               entry.object.resource_version, joined(applied.created),
-                               joined(applied.deleted), std::to_string(c.syncs.size())}),
-                      entry.key.str(), entry.object.uid, entry.event_id,
-                      core::unixMillis(rt_.clock.now())};
-    records.push_back(toAppendRecord(streams::kFacts, makeEnvelope(applied, std::move(meta))));
-  }
-  addAppend(std::move(records), plan);
+  const bool updated = !c.updates.empty();
+  addAppend(
+      [this, syncs = std::move(syncs), applied, updated, key = entry.key.str(),
+       uid = entry.object.uid, rv = entry.object.resource_version, cause = entry.event_id] {
+        std::vector<core::AppendRecord> records = syncs;
+        const ChildrenApplied& fact = applied->fact;
+        if (fact.created.empty() && fact.deleted.empty() && syncs.empty() && !updated) {
+          return records;
+        }
+        EnvelopeMeta meta{eventId({type::kChildrenApplied, uid, rv, joined(fact.created),
+                                   joined(fact.deleted), std::to_string(syncs.size())}),
+                          key, uid, cause, core::unixMillis(rt_.clock.now())};
+        records.push_back(toAppendRecord(streams::kFacts, makeEnvelope(fact, std::move(meta))));
+        return records;
+      },
+      plan);
   if (!c.parent_patch.empty()) {
     addPatch(std::string(core::kKindModule), entry, c.parent_patch, true, &metrics_.spec_patches,
              plan);
   }
   if (!c.status_patch.empty()) {
     plan.steps.push_back(ChainStep{
-        "patch status " + plan.key,
-        [this, ref = refOf(entry.key), body = c.status_patch](std::function<void(Status)> done) {
+        "patch status " + plan.key, [this, ref = refOf(entry.key), body = c.status_patch,
+                                     applied](std::function<void(Status)> done) {
+          if (applied->stale) {
+            // Retried with backoff, unless the observation that is behind comes first.
+            done(core::makeError(core::Errc::Conflict,
+                                 "a Version to create already exists (the view is behind): "
+                                 "the status waits for the next reconcile"));
+            return core::completedHandle();
+          }
           return store_.patchStatus(ref, core::PatchType::Merge, body,
                                     statusOf<std::string>(std::move(done), core::Errc::NotFound,
                                                           &metrics_.status_patches));
@@ -213,9 +254,10 @@ void ModuleController::planVersion(const proj::ResourceEntry& entry, Plan& plan)
   const int64_t generation = v.metadata.generation;
   if (d.sync) {
     const int64_t attempt = ledger_.nextAttempt(plan.key, generation);
-    addAppend({syncRecord(entry, *d.sync,
-                          syncRequestId(v.metadata.uid, generation, *d.sync, attempt))},
-              plan);
+    addAppend([record = syncRecord(entry, *d.sync, syncRequestId(v.metadata.uid, generation,
+                                                                 *d.sync, attempt))] {
+      return std::vector<core::AppendRecord>{record};
+    }, plan);
     return;
   }
   // A forced sync of this generation is done: reset the flag (controller.h, SyncLedger).
@@ -311,20 +353,23 @@ void ModuleController::addArtifactDeletion(const core::Version& version,
       }});
 }
 
-void ModuleController::addAppend(std::vector<core::AppendRecord> records, Plan& plan) {
-  if (records.empty()) {
-    return;
-  }
+void ModuleController::addAppend(std::function<std::vector<core::AppendRecord>()> records,
+                                 Plan& plan) {
   plan.steps.push_back(ChainStep{
-      "append " + std::to_string(records.size()) + " record(s) for " + plan.key,
+      "append for " + plan.key,
       [this, records = std::move(records)](std::function<void(Status)> done) {
+        std::vector<core::AppendRecord> batch = records();
+        if (batch.empty()) {
+          done(Status());
+          return core::completedHandle();
+        }
         std::vector<bool> is_sync;
-        for (const auto& r : records) {
+        for (const auto& r : batch) {
           is_sync.push_back(r.stream == streams::kWork);
         }
         return rt_.log.append(
-            records, [this, done = std::move(done), is_sync](
-                         core::Result<std::vector<core::AppendResult>> r) {
+            std::move(batch), [this, done = std::move(done), is_sync](
+                                  core::Result<std::vector<core::AppendResult>> r) {
               if (!r.ok()) {
                 done(r.error());
                 return;

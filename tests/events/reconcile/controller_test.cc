@@ -154,6 +154,49 @@ TEST_F(ControllerSpec, AVersionDeletedByHandLosesItsArtifactAndFinalizer) {
   EXPECT_EQ(syncRequests().size(), 2u);  // the new object is a new Version
 }
 
+TEST_F(ControllerSpec, AStaleViewWritesNoStatusUntilTheWatchCatchesUp) {
+  const std::string module_uid = store.putNow(moduleManifest("vpc", {"1.0.0"}));
+  store.watchInto(nullptr);  // a Version made by an earlier run, not observed yet
+  store.putNow(json{
+      {"apiVersion", "opendepot.defdev.io/v1alpha1"},
+      {"kind", "Version"},
+      {"metadata",
+       {{"name", "vpc-1-0-0"},
+        {"namespace", "ns"},
+        {"labels", {{"opendepot.defdev.io/module", "vpc"}}},
+        {"ownerReferences", json::array({{{"apiVersion", "opendepot.defdev.io/v1alpha1"},
+                                          {"kind", "Module"},
+                                          {"name", "vpc"},
+                                          {"uid", module_uid},
+                                          {"controller", true}}})}}},
+      {"spec", {{"type", "Module"}, {"version", "1.0.0"}, {"fileName", "a.zip"}}}});
+  store.watchInto(&log);
+  auto controller = startController();
+  EXPECT_EQ(store.count(Op::Create), 1u);  // 409: it exists
+  EXPECT_EQ(store.count(Op::PatchStatus), 0u);
+  EXPECT_TRUE(events(streams::kFacts, type::kChildrenApplied).empty());
+  store.relist();
+  settle();
+  EXPECT_EQ(store.count(Op::Create), 1u);
+  EXPECT_EQ(store.count(Op::PatchStatus), 1u);
+  EXPECT_EQ(store.object("Module", "ns", "vpc")["status"]["moduleVersionRefs"]["1.0.0"]["fileName"],
+            "a.zip");
+}
+
+TEST_F(ControllerSpec, AVersionOfTheSameNameThatIsNotItsOwnIsLeftAloneAndReported) {
+  store.putNow(json{{"apiVersion", "opendepot.defdev.io/v1alpha1"},
+                    {"kind", "Version"},
+                    {"metadata", {{"name", "vpc-1-0-0"}, {"namespace", "ns"}}},
+                    {"spec", {{"type", "Module"}, {"version", "1.0.0"}, {"fileName", "a.zip"}}}});
+  store.putNow(moduleManifest("vpc", {"1.0.0"}));
+  auto controller = startController();
+  EXPECT_EQ(store.count(Op::Create), 0u);
+  EXPECT_EQ(store.count(Op::Remove), 0u);
+  const std::string ready =
+      store.object("Module", "ns", "vpc")["status"]["conditions"][0].value("message", "");
+  EXPECT_NE(ready.find("not controlled by Module"), std::string::npos) << ready;
+}
+
 TEST_F(ControllerSpec, VersionHistoryLimitKeepsTheHighestAndPrunesTheRest) {
   store.putNow(moduleManifest("vpc", {"1.0.0", "1.1.0", "2.0.0"}, {{"versionHistoryLimit", 2}}));
   auto controller = startController();
