@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The read model at scale (issue 5: 100,000 module versions built in < 5 s and < 300 MB).
+# Runs bench/read_model_bench twice, each in its own process since peak RSS is a per-process
+# high-water mark: folding the records in memory, then reading them from a real
+# redis-server through proj::ReadModelFeed until caughtUp(). Prints READMODEL-SUMMARY.
+#   usage: bench/run_read_model.sh [--quick] [build-dir]     (default build dir: build-bench)
+#   --quick: 20 modules x 50 versions (a smoke run)
+#   READ_MODEL_BENCH_BIN  use this binary instead of building it
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+quick=0
+build="$root/build-bench"
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    -*) echo "usage: $0 [--quick] [build-dir]" >&2; exit 2 ;;
+    *) build="$arg" ;;
+  esac
+done
+case "$build" in /*) ;; *) build="$root/$build" ;; esac
+bin="${READ_MODEL_BENCH_BIN:-}"
+if [ -z "$bin" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOD_BUILD_BENCH=ON \
+    -DCMAKE_CXX_FLAGS=-Wno-restrict >/dev/null
+  cmake --build "$build" --target read_model_bench >/dev/null
+  bin="$build/bench/read_model_bench"
+fi
+size=(--modules 1000 --versions-per-module 100)
+[ "$quick" = 1 ] && size=(--modules 20 --versions-per-module 50)
+fold="$("$bin" --fold "${size[@]}")"
+echo "$fold"
+streams="$("$bin" --streams "${size[@]}")"
+echo "$streams"
+echo "READMODEL-SUMMARY fold: ${fold##*READMODEL-FOLD } | streams: ${streams##*READMODEL-STREAMS }"
