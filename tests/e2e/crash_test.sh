@@ -19,7 +19,7 @@
 # incarnation has a new name and the killed ones' entries wait for XAUTOCLAIM's min idle
 # time (2 minutes, not configurable yet): the test then allows that much longer.
 #   usage: crash_test.sh <opendepot> <od_test_apiserver> <od_github_double>
-#   CRASH_VERSIONS (default 200), CRASH_KILLS (default 4)
+#   CRASH_VERSIONS (default 200), CRASH_KILLS (default 4), CRASH_STABLE_NAME=0 (no unshare)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 od_bin="$1"
@@ -65,7 +65,7 @@ done
 kill -0 "$control_pid" 2>/dev/null || fail "the control process did not start"
 
 stable=0
-if unshare --pid --uts --fork --kill-child -- true >/dev/null 2>&1; then stable=1; fi
+if [ "${CRASH_STABLE_NAME:-1}" = 1 ] && unshare --pid --uts --fork --kill-child -- true >/dev/null 2>&1; then stable=1; fi
 incarnation=0
 worker_pid=""   # the opendepot worker process (the one killed)
 worker_wrap=""  # its parent when it runs under unshare
@@ -100,11 +100,27 @@ versions_table() {
   kc get versions -n "$ns" -l "opendepot.defdev.io/module=many" -o \
     jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.synced}{" "}{.spec.fileName}{" "}{.status.checksum}{"\n"}{end}'
 }
-# Records the first fileName and checksum seen of every Version; fails when one changes.
+# Every half second, in the background, a snapshot of the table into $work/samples/.
+start_sampler() {
+  mkdir -p "$work/samples"
+  (
+    i=0
+    while :; do
+      i=$((i + 1))
+      versions_table >"$work/samples/$(printf %06d $i).tmp" 2>/dev/null &&
+        mv "$work/samples/$(printf %06d $i).tmp" "$work/samples/$(printf %06d $i).txt"
+      sleep 0.5
+    done
+  ) >/dev/null 2>&1 &
+  sampler_pid=$!
+  e2e_pids+=("$sampler_pid")
+}
+# Records the first fileName and checksum seen of every Version in a table; fails when one
+# changes.
 declare -A first_file first_sum
-sample() {
+check_sample() {
   local table name synced file sum
-  table="$(versions_table 2>/dev/null)" || return 0  # the API server may be busy: next time
+  table="$(cat "$1")"
   while read -r name synced file sum; do
     [ -n "$name" ] || continue
     if [ -n "$file" ]; then
@@ -145,7 +161,7 @@ redis_restarted=0
 step=$((n / 12 > 5 ? n / 12 : 5))
 next_kill=$((n / 20 > 2 ? n / 20 : 2))
 next_redis=-1
-last_sample=0
+start_sampler
 deadline=$((SECONDS + (stable == 1 ? 100 : 260)))
 while [ "$SECONDS" -lt "$deadline" ]; do
   done_n="$(stored_count)"
@@ -164,10 +180,9 @@ while [ "$SECONDS" -lt "$deadline" ]; do
     echo "t=$((SECONDS - start))s: worker killed (SIGKILL) with $done_n/$n artifacts stored"
     sleep 0.3
     start_worker
-    next_kill=$((done_n + step))
+    next_kill=$((done_n + step < n ? done_n + step : n))
     if [ "$kills" = 2 ]; then next_redis=$((done_n + step / 2)); fi
   fi
-  if [ $((SECONDS - last_sample)) -ge 1 ]; then sample; last_sample=$SECONDS; fi
   if [ "$done_n" -ge "$n" ] && [ "$kills" -ge "$kills_wanted" ] && [ "$redis_restarted" = 1 ]; then
     synced="$(versions_table | awk '$2 == "true" && $4 != ""' | wc -l)"
     [ "$synced" -ge "$n" ] && break
@@ -181,16 +196,24 @@ echo "t=$((SECONDS - start))s: $(synced_facts)/$n versions have a VersionSynced 
 [ "$kills_mid_run" -ge 3 ] || fail "only $kills_mid_run kills hit the run before every artifact was stored"
 
 # All Versions synced, none changed its fileName or checksum.
-sample
+stop_pid "$sampler_pid"
 table="$(versions_table)"
 echo "$table" >"$work/versions-final.txt"
+samples=0
+for f in "$work"/samples/*.txt "$work/versions-final.txt"; do
+  [ -f "$f" ] || continue
+  check_sample "$f"
+  samples=$((samples + 1))
+done
+[ "$samples" -ge 5 ] || fail "only $samples samples of the Versions were taken"
 total="$(echo "$table" | grep -c . || true)"
 [ "$total" = "$n" ] || fail "$total Version resources instead of $n"
 not_synced="$(echo "$table" | awk '$2 != "true" || $4 == "" {print $1}')"
 if [ -n "$not_synced" ]; then
+  rc --raw XRANGE 'od:{ctl}:facts' - + >"$work/facts.txt"
   with_fact=0
   for name in $not_synced; do
-    rc --raw XRANGE 'od:{ctl}:facts' - + | grep -qx "Version/$ns/$name" && with_fact=$((with_fact + 1))
+    if grep -qx "Version/$ns/$name" "$work/facts.txt"; then with_fact=$((with_fact + 1)); fi
   done
   fail "$(echo "$not_synced" | wc -l) Versions not synced at the end ($with_fact of them have facts on od:{ctl}:facts): $(echo "$not_synced" | head -n 10 | tr '\n' ' ')"
 fi
@@ -214,7 +237,11 @@ rc --raw XRANGE 'od:{ctl}:facts' - + | awk '
   $0 == "data" {getline; if (t == "ArtifactStored") {
     f = $0; sub(/.*"fileName":"/, "", f); sub(/".*/, "", f)
     c = $0; sub(/.*"checksum":"/, "", c); sub(/".*/, "", c)
-    print k, f, c } }' | sort -u >"$work/stored.txt"
+    print k, f, c } }' | sort >"$work/stored-all.txt"
+sort -u "$work/stored-all.txt" >"$work/stored.txt"
+again="$(awk '{print $1}' "$work/stored-all.txt" | uniq -d | wc -l)"
+swept="$(cat "$work"/worker-*.log | sed -n 's/.*removed \([0-9]*\) files a previous worker left.*/\1/p' | awk '{s += $1} END {print s + 0}')"
+echo "$again Versions have more than one ArtifactStored fact (all with one name and checksum); the restarted workers swept $swept files of interrupted syncs"
 stored_keys="$(awk '{print $1}' "$work/stored.txt" | sort -u | wc -l)"
 [ "$stored_keys" = "$n" ] || fail "ArtifactStored facts name $stored_keys Versions instead of $n"
 dups="$(awk '{print $1}' "$work/stored.txt" | uniq -d | head -n 5)"
@@ -224,6 +251,10 @@ while read -r key file sum; do
   [ "${first_file[$name]:-}" = "$file" ] || fail "$key: ArtifactStored names $file, the Version ${first_file[$name]:-nothing}"
   [ "${first_sum[$name]:-}" = "$sum" ] || fail "$key: ArtifactStored has $sum, the Version ${first_sum[$name]:-nothing}"
 done <"$work/stored.txt"
+
+# The registry (the read model, which followed the streams through the restart) lists all.
+listed="$(curl -fsS "$url/opendepot/modules/v1/$ns/many/aws/versions" | grep -o '"version":"[^"]*"' | sort -u | wc -l)"
+[ "$listed" = "$n" ] || fail "the registry lists $listed versions instead of $n"
 
 # Nothing parked; no temporary files anywhere.
 dead="$(rc XLEN 'od:{ctl}:dead')"
