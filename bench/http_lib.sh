@@ -107,7 +107,7 @@ YAML
   local pid=$!
   bench_pids+=("$pid")
   for _ in $(seq 1 300); do
-    od_url="$(grep -o 'https://127.0.0.1:[0-9]*' "$bench_work/dev.log" | head -n 1 || true)"
+    od_url="$(grep -so 'https://127.0.0.1:[0-9]*' "$bench_work/dev.log" | head -n 1 || true)"
     [ -n "$od_url" ] && break
     kill -0 "$pid" 2>/dev/null || bench_fail "opendepot dev exited at start"
     sleep 0.1
