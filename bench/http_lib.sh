@@ -135,7 +135,7 @@ bench_resolve_artifact() {
   [ -n "$od_artifact_url" ] || bench_fail "no X-Terraform-Get in: $hdrs"
 }
 
-# wrk_case URL CONNECTIONS SECONDS → prints "RPS P99_MS ERRORS" (errors: socket errors plus
+# wrk_case URL CONNECTIONS SECONDS → prints "RPS P50_MS P99_MS ERRORS" (errors: socket errors plus
 # non-2xx answers). wrk needs at least as many connections as threads, so 1 connection
 # runs 1 thread; more run 2.
 wrk_case() {
@@ -152,9 +152,10 @@ wrk_case() {
       if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
       return v + 0
     }
+    /^ +50%/ { p50 = ms($2) }
     /^ +99%/ { p99 = ms($2) }
     /^Requests\/sec:/ { rps = $2 }
     /Socket errors:/ { gsub(/,/, ""); errs += $4 + $6 + $8 + $10 }
     /Non-2xx or 3xx responses:/ { errs += $5 }
-    END { printf "%.0f %.3f %d\n", rps, p99, errs }'
+    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, errs }'
 }

@@ -87,7 +87,7 @@ cmp -s <(curl -sS --cacert "$od_state/tls/tls.crt" "$nginx_url/module.zip") "$ww
 secs=10
 [ "$bench_quick" = 1 ] && secs=2
 summary="HTTP-SUMMARY"
-printf '%-18s %-5s %12s %9s %12s %9s %7s\n' case conns od_req/s od_p99 nginx_req/s ng_p99 ratio
+printf '%-9s %-5s %10s %9s %9s %11s %9s %9s %6s\n' case conns od_req/s od_p50 od_p99 nginx_req/s ng_p50 ng_p99 ratio
 for target in versions download; do
   for conns in 1 64; do
     if [ "$target" = versions ]; then
@@ -98,15 +98,15 @@ for target in versions download; do
       od="$od_artifact_url"
       ng="$nginx_url/module.zip"
     fi
-    read -r od_rps od_p99 od_err < <(wrk_case "$od" "$conns" "$secs") || exit 1
-    read -r ng_rps ng_p99 ng_err < <(wrk_case "$ng" "$conns" "$secs") || exit 1
+    read -r od_rps od_p50 od_p99 od_err < <(wrk_case "$od" "$conns" "$secs") || exit 1
+    read -r ng_rps ng_p50 ng_p99 ng_err < <(wrk_case "$ng" "$conns" "$secs") || exit 1
     ratio="$(awk -v a="$od_rps" -v b="$ng_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
-    printf '%-18s %-5s %12s %7sms %12s %7sms %7s\n' "$target" "$conns" "$od_rps" "$od_p99" \
-      "$ng_rps" "$ng_p99" "$ratio"
+    printf '%-9s %-5s %10s %7sms %7sms %11s %7sms %7sms %6s\n' "$target" "$conns" "$od_rps" "$od_p50" \
+      "$od_p99" "$ng_rps" "$ng_p50" "$ng_p99" "$ratio"
     if [ "$od_err" != 0 ] || [ "$ng_err" != 0 ]; then
       echo "  errors: opendepot $od_err, nginx $ng_err (socket errors + non-2xx answers)"
     fi
-    summary+=" ${target}_c${conns}: od=${od_rps}/s p99=${od_p99}ms nginx=${ng_rps}/s p99=${ng_p99}ms ratio=${ratio}"
+    summary+=" ${target}_c${conns}: od=${od_rps}/s p50=${od_p50}ms p99=${od_p99}ms nginx=${ng_rps}/s p50=${ng_p50}ms p99=${ng_p99}ms ratio=${ratio}"
     [ "$od_err" = 0 ] || summary+=" od_errors=$od_err"
     [ "$ng_err" = 0 ] || summary+=" nginx_errors=$ng_err"
     summary+=";"

@@ -28,9 +28,9 @@ url="$od_url$od_versions_path"
 port="${od_url##*:}"
 conn_list=(1 64)
 
-declare -A base_p99 base_rps
+declare -A base_p50 base_p99 base_rps
 for c in "${conn_list[@]}"; do
-  read -r base_rps[$c] base_p99[$c] err < <(wrk_case "$url" "$c" "$secs") || exit 1
+  read -r base_rps[$c] base_p50[$c] base_p99[$c] err < <(wrk_case "$url" "$c" "$secs") || exit 1
   [ "$err" = 0 ] || bench_fail "baseline wrk at $c connections saw $err errors"
 done
 
@@ -43,13 +43,14 @@ sleep "$ramp"
 held="$(ss -Htn state established "( dport = :$port )" 2>/dev/null | wc -l || echo '?')"
 
 summary="SLOWLORIS-SUMMARY slow_clients=$slow_count"
-printf '%-6s %14s %12s %14s %12s %9s\n' conns alone_req/s alone_p99 slow_req/s slow_p99 p99_rise
+printf '%-6s %12s %10s %10s %12s %10s %10s %9s\n' conns alone_req/s alone_p50 alone_p99 slow_req/s slow_p50 slow_p99 p99_rise
 for c in "${conn_list[@]}"; do
-  read -r rps p99 err < <(wrk_case "$url" "$c" "$secs") || exit 1
+  read -r rps p50 p99 err < <(wrk_case "$url" "$c" "$secs") || exit 1
   rise="$(awk -v a="${base_p99[$c]}" -v b="$p99" 'BEGIN { printf "%+.0f%%", (a > 0 ? (b - a) * 100 / a : 0) }')"
-  printf '%-6s %14s %10sms %14s %10sms %9s\n' "$c" "${base_rps[$c]}" "${base_p99[$c]}" "$rps" "$p99" "$rise"
+  printf '%-6s %12s %8sms %8sms %12s %8sms %8sms %9s\n' "$c" "${base_rps[$c]}" "${base_p50[$c]}" \
+    "${base_p99[$c]}" "$rps" "$p50" "$p99" "$rise"
   [ "$err" = 0 ] || echo "  wrk saw $err errors (socket errors + non-2xx answers) beside the slow clients"
-  summary+=" c${c}: p99_alone=${base_p99[$c]}ms p99_slow=${p99}ms rise=${rise} rps_alone=${base_rps[$c]} rps_slow=${rps}"
+  summary+=" c${c}: p99_alone=${base_p99[$c]}ms p99_slow=${p99}ms rise=${rise} p50_alone=${base_p50[$c]}ms p50_slow=${p50}ms rps_alone=${base_rps[$c]} rps_slow=${rps}"
   [ "$err" = 0 ] || summary+=" errors=$err"
   summary+=";"
 done
