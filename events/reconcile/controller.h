@@ -47,6 +47,7 @@
 #include "core/ports/resource_store.h"
 #include "core/reconcile/children.h"
 #include "core/reconcile/sync.h"
+#include "events/codec.h"
 #include "events/reconcile/step_chain.h"
 #include "events/reconcile/stream_tail.h"
 #include "events/reconcile/sync_ledger.h"
@@ -116,6 +117,12 @@ class ModuleController {
     std::string key;
     std::vector<ChainStep> steps;
   };
+  // What a Module's writes really did, filled in as they complete. A 409 on create means
+  // the view is behind the watch: the status computed from it is not written.
+  struct Applied {
+    ChildrenApplied fact;
+    bool stale = false;
+  };
   void onResource(const Envelope& event);
   void onSyncEvent(const Envelope& event);
   void onCaughtUp();
@@ -131,6 +138,10 @@ class ModuleController {
                          const std::vector<core::Version>& existing,
                          const std::map<std::string, const proj::ResourceEntry*>& by_name,
                          Plan& plan);
+  void addCreate(const std::string& ns, const core::Version& v, std::shared_ptr<Applied> applied,
+                 Plan& plan);
+  void addDelete(const proj::ResourceEntry& victim, const std::vector<core::Version>& existing,
+                 std::shared_ptr<Applied> applied, Plan& plan);
   // Appends what `records` returns when the step runs (nothing when it returns none).
   void addAppend(std::function<std::vector<core::AppendRecord>()> records, Plan& plan);
   core::AppendRecord syncRecord(const proj::ResourceEntry& version, core::SyncReason reason,

@@ -113,34 +113,12 @@ void ModuleController::applyChildrenPlan(
     const proj::ResourceEntry& entry, const core::ChildrenPlan& c,
     const std::vector<core::Version>& existing,
     const std::map<std::string, const proj::ResourceEntry*>& by_name, Plan& plan) {
-  // What the writes really did, filled in as they complete; a 409 on create means our view
-  // was stale, so the status computed from it is not written (the observation that made
-  // the view stale queues this Module again).
-  struct Applied {
-    ChildrenApplied fact;
-    bool stale = false;
-  };
   auto applied = std::make_shared<Applied>();
   applied->fact.generation = entry.object.generation;
   applied->fact.latest_version = c.latest_version;
   const std::string& ns = entry.key.name_space;
   for (const core::Version& v : c.creates) {
-    plan.steps.push_back(ChainStep{
-        "create Version/" + ns + "/" + v.metadata.name,
-        [this, ns, name = v.metadata.name, body = core::toJson(v),
-         applied](std::function<void(Status)> done) {
-          auto on_created = [this, name, applied, done = std::move(done)](
-                                core::Result<std::string> r) {
-            if (r.ok()) {
-              ++metrics_.creates;
-              applied->fact.created.push_back(name);
-            } else if (r.error().code == core::Errc::Conflict) {
-              applied->stale = true;  // AlreadyExists: fine, our view is behind
-            }
-            done(r.ok() || applied->stale ? Status() : Status(r.error()));
-          };
-          return store_.create(std::string(core::kKindVersion), ns, body, std::move(on_created));
-        }});
+    addCreate(ns, v, applied, plan);
   }
   for (const auto& u : c.updates) {
     if (auto it = by_name.find(u.name); it != by_name.end()) {
@@ -149,34 +127,10 @@ void ModuleController::applyChildrenPlan(
     }
   }
   for (const auto& d : c.deletes) {
-    auto it = by_name.find(d.name);
-    if (it == by_name.end()) {
-      continue;
-    }
-    rt_.logger.debug("event=VersionDeleting key={} version={} reason=\"{}\"", plan.key, d.name,
-                     d.reason);
-    auto removed = std::make_shared<bool>(false);
-    const proj::ResourceEntry& victim = *it->second;
-    plan.steps.push_back(ChainStep{
-        "delete " + victim.key.str(),
-        [this, ref = refOf(victim.key), uid = victim.object.uid, removed,
-         applied](std::function<void(Status)> done) {
-          return store_.remove(
-              ref, core::DeletePreconditions{uid, std::nullopt},
-              [this, done = std::move(done), removed, applied, name = ref.name](Status st) {
-                // 404: already gone, which is what was wanted.
-                *removed = st.ok() || st.error().code == core::Errc::NotFound;
-                if (st.ok()) {
-                  ++metrics_.deletes;
-                  applied->fact.deleted.push_back(name);
-                }
-                done(*removed ? Status() : st);
-              });
-        }});
-    for (const auto& v : existing) {
-      if (v.metadata.name == d.name) {
-        addArtifactDeletion(v, removed, plan);
-      }
+    if (auto it = by_name.find(d.name); it != by_name.end()) {
+      rt_.logger.debug("event=VersionDeleting key={} version={} reason=\"{}\"", plan.key,
+                       d.name, d.reason);
+      addDelete(*it->second, existing, applied, plan);
     }
   }
   std::vector<core::AppendRecord> syncs;
@@ -225,6 +179,53 @@ void ModuleController::applyChildrenPlan(
                                     statusOf<std::string>(std::move(done), core::Errc::NotFound,
                                                           &metrics_.status_patches));
         }});
+  }
+}
+
+void ModuleController::addCreate(const std::string& ns, const core::Version& v,
+                                 std::shared_ptr<Applied> applied, Plan& plan) {
+  plan.steps.push_back(ChainStep{
+      "create Version/" + ns + "/" + v.metadata.name,
+      [this, ns, name = v.metadata.name, body = core::toJson(v),
+       applied](std::function<void(Status)> done) {
+        auto on_created = [this, name, applied, done = std::move(done)](
+                              core::Result<std::string> r) {
+          if (r.ok()) {
+            ++metrics_.creates;
+            applied->fact.created.push_back(name);
+          } else if (r.error().code == core::Errc::Conflict) {
+            applied->stale = true;  // AlreadyExists: fine, our view is behind
+          }
+          done(r.ok() || applied->stale ? Status() : Status(r.error()));
+        };
+        return store_.create(std::string(core::kKindVersion), ns, body, std::move(on_created));
+      }});
+}
+
+void ModuleController::addDelete(const proj::ResourceEntry& victim,
+                                 const std::vector<core::Version>& existing,
+                                 std::shared_ptr<Applied> applied, Plan& plan) {
+  auto removed = std::make_shared<bool>(false);
+  plan.steps.push_back(ChainStep{
+      "delete " + victim.key.str(),
+      [this, ref = refOf(victim.key), uid = victim.object.uid, removed,
+       applied](std::function<void(Status)> done) {
+        return store_.remove(
+            ref, core::DeletePreconditions{uid, std::nullopt},
+            [this, done = std::move(done), removed, applied, name = ref.name](Status st) {
+              // 404: already gone, which is what was wanted.
+              *removed = st.ok() || st.error().code == core::Errc::NotFound;
+              if (st.ok()) {
+                ++metrics_.deletes;
+                applied->fact.deleted.push_back(name);
+              }
+              done(*removed ? Status() : st);
+            });
+      }});
+  for (const auto& v : existing) {
+    if (v.metadata.name == victim.key.name) {
+      addArtifactDeletion(v, removed, plan);
+    }
   }
 }
 

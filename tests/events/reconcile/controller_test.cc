@@ -275,6 +275,16 @@ TEST_F(ControllerSpec, ARetryableStoreErrorIsRetriedWithBackoff) {
   EXPECT_GE(controller->metrics().write_errors, 1u);
 }
 
+TEST_F(ControllerSpec, NeverMoreWritesInFlightThanConfigured) {
+  for (int i = 0; i < 6; ++i) {
+    store.putNow(moduleManifest("m" + std::to_string(i), {"1.0.0", "1.1.0", "1.2.0"}));
+  }
+  auto controller = startController();  // max_writes_in_flight = 2
+  EXPECT_EQ(versions().size(), 18u);
+  EXPECT_EQ(syncRequests().size(), 18u);
+  EXPECT_EQ(store.maxInFlight(), 2u);
+}
+
 TEST_F(ControllerSpec, AStandaloneVersionGetsItsFileNameOnceThenOneRequest) {
   json v = {{"apiVersion", "opendepot.defdev.io/v1alpha1"},
             {"kind", "Version"},

@@ -13,6 +13,7 @@
 // - failNext(n, code, op) fails the next n matching calls before their effect.
 // Thread affinity: the test thread only. *clock (and the watch log) must outlive it.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -51,6 +52,8 @@ class FakeResourceStore final : public core::ResourceStore {
   void failNext(size_t n, core::Errc code, Op op = Op::Any);
   const std::vector<Call>& calls() const { return calls_; }
   size_t count(Op op) const;
+  // The most calls whose completions were outstanding at the same time.
+  size_t maxInFlight() const { return max_in_flight_; }
 
   // core::ResourceStore
   core::CancelablePtr get(core::ResourceRef ref, Callback<std::string> done) override;
@@ -78,8 +81,10 @@ class FakeResourceStore final : public core::ResourceStore {
   void emit(const nlohmann::json& object, bool deleted, const std::string& salt = "");
   template <typename T>
   core::CancelablePtr later(std::function<void(T)> done, T value) {
+    max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
     return clock_.after(std::chrono::milliseconds(0),
-                        [done = std::move(done), value = std::move(value)]() mutable {
+                        [this, done = std::move(done), value = std::move(value)]() mutable {
+                          --in_flight_;
                           done(std::move(value));
                         });
   }
@@ -90,6 +95,8 @@ class FakeResourceStore final : public core::ResourceStore {
   uint64_t revision_ = 100;
   uint64_t uids_ = 0;
   uint64_t relists_ = 0;
+  size_t in_flight_ = 0;
+  size_t max_in_flight_ = 0;
   std::vector<Fault> faults_;
   std::vector<Call> calls_;
 };
