@@ -1,5 +1,6 @@
 #include "http/registry/registry_routes.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 

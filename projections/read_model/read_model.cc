@@ -83,7 +83,7 @@ ReadModel::ReadModel(ReadModelOptions options) : options_(std::move(options)) {}
 core::Result<ReadModel::Outcome> ReadModel::apply(const events::Envelope& envelope) {
   if (envelope.type == events::type::kResourceObserved ||
       envelope.type == events::type::kResourceDeleted) {
-    // Only the kinds the registry reads are kept (the state holds whole objects).
+    // Only the kinds the registry reads are folded.
     if (!isKind(envelope.key, core::kKindModule) && !isKind(envelope.key, core::kKindVersion)) {
       return Outcome::Ignored;
     }
