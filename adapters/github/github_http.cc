@@ -1,9 +1,13 @@
 #include "adapters/github/github_http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <ctime>
 #include <utility>
 
@@ -98,7 +102,53 @@ std::string githubMessage(const std::string& body) {
   return body.empty() ? std::string("(empty body)") : printable(body);
 }
 
+// CURLOPT_OPENSOCKETFUNCTION: refuses non-public peers for redirect legs.
+curl_socket_t openPublicOnly(void* clientp, curlsocktype /*purpose*/, struct curl_sockaddr* address) noexcept {
+  auto* refused = static_cast<bool*>(clientp);
+  if (!isPublicAddress(&address->addr)) {
+    *refused = true;
+    return CURL_SOCKET_BAD;
+  }
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 }  // namespace
+
+bool isPublicAddress(const struct sockaddr* addr) {
+  if (addr->sa_family == AF_INET) {
+    uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(addr)->sin_addr.s_addr);
+    auto in = [a](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
+    return !(in(0x00000000, 8) || in(0x0A000000, 8) || in(0x7F000000, 8) || in(0xA9FE0000, 16) ||
+             in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10) || in(0xC0000000, 24) ||
+             in(0xC6120000, 15) || in(0xE0000000, 4) || in(0xF0000000, 4));
+  }
+  if (addr->sa_family == AF_INET6) {
+    const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+      sockaddr_in v4{};
+      v4.sin_family = AF_INET;
+      std::memcpy(&v4.sin_addr, &a.s6_addr[12], 4);
+      return isPublicAddress(reinterpret_cast<const sockaddr*>(&v4));
+    }
+    return !(IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_LOOPBACK(&a) || IN6_IS_ADDR_LINKLOCAL(&a) ||
+             IN6_IS_ADDR_SITELOCAL(&a) || IN6_IS_ADDR_MULTICAST(&a) || (a.s6_addr[0] & 0xfe) == 0xfc);
+  }
+  return false;
+}
+
+std::optional<std::pair<std::string, std::string>> hostAndAuthority(std::string_view url) {
+  auto parts = splitUrl(url);
+  if (!parts || (parts->scheme != "https" && parts->scheme != "http")) {
+    return std::nullopt;
+  }
+  std::string host = parts->authority;
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  return std::make_pair(host, parts->authority);
+}
 
 core::Status validateOptions(const GithubOptions& options) {
   auto parts = splitUrl(options.api_url);
@@ -174,6 +224,10 @@ core::CancelablePtr sendApi(kube::CurlMulti& curl, const GithubOptions& options,
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
   }
+  if (request.refused_address != nullptr) {
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &openPublicOnly);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, request.refused_address);
+  }
   if (!options.ca_file.empty()) {
     curl_easy_setopt(e, CURLOPT_CAINFO, options.ca_file.c_str());
   }
@@ -199,6 +253,7 @@ core::CancelablePtr sendApi(kube::CurlMulti& curl, const GithubOptions& options,
     ApiResponse response;
     response.link = header(e, "link").value_or("");
     response.content_type = header(e, "content-type").value_or("");
+    response.location = header(e, "location").value_or("");
     response.ratelimit_remaining = integerHeader(e, "x-ratelimit-remaining");
     response.ratelimit_reset = integerHeader(e, "x-ratelimit-reset");
     response.retry_after = result.retry_after_seconds;

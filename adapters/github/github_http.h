@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "adapters/kube/curl_multi.h"
 #include "core/cancelable.h"
@@ -34,6 +35,10 @@ struct GithubOptions {
   size_t max_api_bytes = 16u << 20;                    // bytes of one API answer (a releases page)
   size_t max_release_pages = 100;                      // pages of 100 releases followed
   bool allow_plain_http = false;  // http:// for the API and redirects (tests, dev)
+  // Archive redirects leave api_url's origin (codeload.github.com): their connections are
+  // refused on loopback, private, link-local and other non-public addresses unless the
+  // Location's "host" or "host:port" is listed here (ARCHITECTURE: --upstream-allow).
+  std::vector<std::string> upstream_allow;
   std::string ca_file;            // PEM bundle for a GitHub Enterprise with a private CA
 };
 
@@ -59,6 +64,9 @@ struct ApiRequest {
   std::string body;                // for POST
   bool follow_redirects = false;   // archives: the API answers 302 to codeload
   bool download = false;           // download_timeout/stall_timeout instead of request_timeout
+  // When set, connections to non-public addresses are refused and *refused_address is set.
+  // REQUIRES: the pointee outlives the transfer.
+  bool* refused_address = nullptr;
   std::function<bool(std::string_view)> sink;  // body of the final 200, chunk by chunk
 };
 
@@ -66,6 +74,7 @@ struct ApiResponse {
   kube::TransferResult result;
   std::string link;                          // Link header
   std::string content_type;
+  std::string location;                      // Location header (redirects)
   std::optional<int64_t> ratelimit_remaining;
   std::optional<int64_t> ratelimit_reset;    // Unix seconds
   std::optional<long> retry_after;           // seconds
@@ -86,5 +95,10 @@ core::Error statusError(const ApiResponse& response, std::string_view what);
 std::optional<std::string> nextLink(std::string_view link_header);
 // True when `url` has the same scheme, host and port as `base` and its path lies under base's.
 bool sameOrigin(std::string_view base, std::string_view url);
+// "host" and "host:port" of an absolute http(s) URL (lowercase), or nullopt.
+std::optional<std::pair<std::string, std::string>> hostAndAuthority(std::string_view url);
+// True for addresses a redirect may reach by default: not loopback, private (RFC 1918, ULA),
+// link-local, CGNAT, unspecified, multicast or reserved. `addr` is a sockaddr_in/in6.
+bool isPublicAddress(const struct sockaddr* addr);
 
 }  // namespace od::adapters::github

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -163,22 +164,56 @@ class FetchOp final : public GithubModuleSource::Op {
 
   void request(size_t index) {
     ref_index_ = index;
+    ApiRequest api;
+    api.url = repoUrl(req_.owner, req_.repo) + "/" + kind_ + "/" + refs_[index];
+    api.bearer = bearer_;
+    send(std::move(api), false);
+  }
+
+  // One leg: the API call (answers 302, or 200 itself), or the redirect to codeload.
+  void send(ApiRequest api, bool redirected) {
+    redirected_ = redirected;
     size_ = 0;
     too_big_ = false;
     write_errno_ = 0;
+    refused_address_ = false;
     hash_ = crypto::OpenSslHasher().sha256();
     if (::ftruncate(fd_, 0) != 0 || ::lseek(fd_, 0, SEEK_SET) != 0) {
       failSoon(makeError(Errc::Internal, "truncating " + req_.dest_path + ": " + std::strerror(errno)));
       return;
     }
-    ApiRequest api;
-    api.url = repoUrl(req_.owner, req_.repo) + "/" + kind_ + "/" + refs_[index];
-    api.bearer = bearer_;
-    api.follow_redirects = true;
     api.download = true;
     api.sink = [this](std::string_view chunk) { return write(chunk); };
     step_ = sendApi(*src_.curl_, src_.options_, std::move(api),
                     [this](ApiResponse response) { onResponse(response); });
+  }
+
+  // Follows the API's redirect. Off api_url's origin no credentials go along (as the
+  // reference) and non-public addresses are refused unless listed in upstream_allow.
+  void followRedirect(const ApiResponse& response, const std::string& what) {
+    std::string location = response.location;
+    if (location.rfind("/", 0) == 0 && location.rfind("//", 0) != 0) {
+      auto origin = hostAndAuthority(src_.options_.api_url);
+      location = src_.options_.api_url.substr(0, src_.options_.api_url.find("://") + 3) +
+                 (origin ? origin->second : "") + location;
+    }
+    auto target = hostAndAuthority(location);
+    if (!target) {
+      fail(makeError(Errc::Corrupt, what + ": redirect without a usable http(s) Location"));
+      return;
+    }
+    ApiRequest api;
+    api.url = location;
+    api.follow_redirects = true;
+    const auto& allow = src_.options_.upstream_allow;
+    bool same = sameOrigin(src_.options_.api_url, location);
+    if (same) {
+      api.bearer = bearer_;
+    } else if (std::find(allow.begin(), allow.end(), target->first) == allow.end() &&
+               std::find(allow.begin(), allow.end(), target->second) == allow.end()) {
+      api.refused_address = &refused_address_;
+    }
+    send(std::move(api), true);
   }
 
   bool write(std::string_view chunk) {
@@ -213,6 +248,11 @@ class FetchOp final : public GithubModuleSource::Op {
       fail(makeError(Errc::Internal, "writing " + req_.dest_path + ": " + std::strerror(write_errno_)));
       return;
     }
+    if (refused_address_) {
+      fail(makeError(Errc::Permission, what + ": the redirect leads to a non-public address; "
+                                              "list its host in upstream_allow to permit it"));
+      return;
+    }
     if (response.result.code != CURLE_OK) {
       fail(transportError(response, what));
       return;
@@ -222,11 +262,15 @@ class FetchOp final : public GithubModuleSource::Op {
       succeed();
       return;
     }
-    if (status == 404 && ref_index_ == 0) {
+    if (!redirected_ && status >= 300 && status < 400 && status != 304) {
+      followRedirect(response, what);
+      return;
+    }
+    if (status == 404 && ref_index_ == 0 && !redirected_) {
       request(1);  // tags without the "v" prefix (the reference's fallback)
       return;
     }
-    if (status == 404) {
+    if (status == 404 && !redirected_) {
       fail(makeError(Errc::NotFound, "GitHub has neither ref \"" + refs_[0] + "\" nor \"" + refs_[1] +
                                          "\" in " + slug(req_.owner, req_.repo) +
                                          " (or the repository is private and not readable)"));
@@ -277,6 +321,8 @@ class FetchOp final : public GithubModuleSource::Op {
   std::string kind_;
   std::string bearer_;
   size_t ref_index_ = 0;
+  bool redirected_ = false;
+  bool refused_address_ = false;  // set by the socket filter of a redirect leg
   int fd_ = -1;
   bool created_ = false;
   uint64_t size_ = 0;

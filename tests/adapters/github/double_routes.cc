@@ -148,7 +148,14 @@ Response GithubDouble::archiveLink(const Request& request, bool zip) {
     rateHeaders(r);
     return r;
   }
-  std::string location = baseUrl(request) + "/codeload/" + repo->spec.owner + "/" + repo->spec.name +
+  std::string base = baseUrl(request);
+  if (!options_.codeload_authority.empty()) {
+    base = "http://" + options_.codeload_authority;
+    if (size_t at = base.find("{port}"); at != std::string::npos) {
+      base.replace(at, 6, std::to_string(port()));
+    }
+  }
+  std::string location = base + "/codeload/" + repo->spec.owner + "/" + repo->spec.name +
                          (zip ? "/legacy.zip" : "/legacy.tar.gz") + "/refs/tags/" + ref;
   if (repo->spec.is_private) {
     std::string token = randomToken("A");

@@ -60,6 +60,8 @@ struct DoubleOptions {
   int64_t installation_id = 1;     // other installation ids answer 404
   int64_t rate_limit = 0;          // API requests allowed (core resource); 0 = no limit
   int64_t token_lifetime_seconds = 3600;
+  // "host:port" of the redirect Location ("{port}" = this server's port); "" = the request's Host
+  std::string codeload_authority;
   std::function<int64_t()> now;    // Unix seconds; system time when empty
 };
 

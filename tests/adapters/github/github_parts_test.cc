@@ -1,6 +1,8 @@
 // The small pure parts of adapters/github: names, Link headers, origins, release pages, the
 // mapping of GitHub's answers to error codes, options.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include "adapters/github/github_http.h"
 #include "adapters/github/releases.h"
@@ -124,6 +126,28 @@ TEST(GithubErrors, TransportFailures) {
   EXPECT_EQ(transportError(r, "x").code, Errc::Unavailable);
   r.result.code = CURLE_UNSUPPORTED_PROTOCOL;
   EXPECT_EQ(transportError(r, "x").code, Errc::Invalid);
+}
+
+bool isPublic(const char* text) {
+  sockaddr_storage ss{};
+  if (inet_pton(AF_INET, text, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
+    ss.ss_family = AF_INET;
+  } else if (inet_pton(AF_INET6, text, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr) == 1) {
+    ss.ss_family = AF_INET6;
+  }
+  return isPublicAddress(reinterpret_cast<sockaddr*>(&ss));
+}
+
+TEST(GithubAddresses, OnlyPublicAddressesAreReachableByDefault) {
+  for (const char* ok : {"140.82.112.9", "8.8.8.8", "2606:50c0:8000::153", "::ffff:140.82.112.9"}) {
+    EXPECT_TRUE(isPublic(ok)) << ok;
+  }
+  for (const char* bad : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+                          "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "::",
+                          "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1"}) {
+    EXPECT_FALSE(isPublic(bad)) << bad;
+  }
+  EXPECT_TRUE(isPublic("172.32.0.1"));
 }
 
 TEST(GithubOptionsCheck, RefusesUnusableOptions) {

@@ -201,6 +201,31 @@ TEST_F(GithubSourceTest, ArchiveOverTheSizeLimitIsRefusedAndRemoved) {
   EXPECT_FALSE(fs::exists(dest));
 }
 
+TEST_F(GithubSourceTest, RedirectOffTheApiOriginToALoopbackAddressIsRefused) {
+  double_.reset();
+  testing::DoubleOptions o;
+  o.repos.push_back(DoubleRepo{"acme", "vmod", fixture_, {{"v1.0.0"}}, {}, false});
+  o.codeload_authority = "localhost:{port}";  // another origin (by name), the same server
+  double_ = std::make_unique<GithubDouble>(o);
+  ASSERT_TRUE(double_->start().ok());
+  uint16_t port = double_->port();
+  options_.api_url = double_->apiUrl();
+  auto f = request("vmod", "1.0.0");
+  std::string dest = f.dest_path;
+  auto r = fetch(f);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::Permission) << r.error().describe();
+  EXPECT_NE(r.error().message.find("upstream_allow"), std::string::npos);
+  EXPECT_EQ(double_->downloads(), 0);
+  EXPECT_FALSE(fs::exists(dest));
+
+  source_.reset();
+  options_.upstream_allow = {"localhost:" + std::to_string(port)};
+  auto allowed = fetch(request("vmod", "1.0.0"));
+  ASSERT_TRUE(allowed.ok()) << allowed.error().describe();
+  EXPECT_EQ(readFile(allowed->path), double_->archive("acme/vmod", "v1.0.0", true));
+}
+
 TEST_F(GithubSourceTest, BadNamesAreInvalidBeforeAnyRequest) {
   for (auto f : {request("vmod", "1.0.0/../../x"), request("../etc", "1.0.0"), request("vmod", ""),
                  request("vmod", "1.0.0", "rar"), request("vmod", "1.0.0 x")}) {
