@@ -60,16 +60,22 @@ bench_need() {
   done
 }
 
-# The opendepot binary: $OPENDEPOT_BIN, or built (Release, like bench/run_eventlog.sh).
+# Configures the build dir as bench/run_eventlog.sh does (Release, benchmarks on) and builds
+# the named target.
+bench_build_target() {
+  cmake -S "$bench_root" -B "$bench_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOD_BUILD_BENCH=ON \
+    -DCMAKE_CXX_FLAGS=-Wno-restrict >/dev/null
+  cmake --build "$bench_build" --target "$1" >/dev/null
+}
+
+# The opendepot binary: $OPENDEPOT_BIN, or built into the build dir.
 bench_opendepot_bin() {
   if [ -n "${OPENDEPOT_BIN:-}" ]; then
     [ -x "$OPENDEPOT_BIN" ] || bench_fail "OPENDEPOT_BIN=$OPENDEPOT_BIN is not executable"
     echo "$OPENDEPOT_BIN"
     return
   fi
-  cmake -S "$bench_root" -B "$bench_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOD_BUILD_BENCH=ON \
-    -DCMAKE_CXX_FLAGS=-Wno-restrict >/dev/null
-  cmake --build "$bench_build" --target opendepot >/dev/null
+  bench_build_target opendepot
   echo "$bench_build/opendepot"
 }
 

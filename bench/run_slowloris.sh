@@ -16,7 +16,7 @@ bench_need wrk curl
 bin="$(bench_opendepot_bin)" || exit 1
 slow="${SLOW_CLIENTS_BIN:-}"
 if [ -z "$slow" ]; then
-  cmake --build "$bench_build" --target slow_clients >/dev/null
+  bench_build_target slow_clients
   slow="$bench_build/bench/slow_clients"
 fi
 [ -x "$slow" ] || bench_fail "no slow_clients binary at $slow"
