@@ -6,6 +6,7 @@
 
 #include "adapters/github/github_http.h"
 #include "adapters/github/releases.h"
+#include "adapters/github/secret_reader.h"
 
 namespace od::adapters::github {
 namespace {
@@ -148,6 +149,20 @@ TEST(GithubAddresses, OnlyPublicAddressesAreReachableByDefault) {
     EXPECT_FALSE(isPublic(bad)) << bad;
   }
   EXPECT_TRUE(isPublic("172.32.0.1"));
+}
+
+TEST(GithubSecret, DecodesDataAndTakesStringData) {
+  auto d = secretDataFromJson(
+      R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"type":"Opaque",)"
+      R"("data":{"githubAppID":"MTIz","githubPrivateKey":"LS0tLS1CRUdJTg=="},"stringData":{"githubInstallID":"9"}})");
+  ASSERT_TRUE(d.ok()) << d.error().describe();
+  EXPECT_EQ(d->at("githubAppID"), "123");
+  EXPECT_EQ(d->at("githubPrivateKey"), "-----BEGIN");
+  EXPECT_EQ(d->at("githubInstallID"), "9");
+  EXPECT_TRUE(secretDataFromJson(R"({"kind":"Secret"})").value().empty());
+  for (const char* bad : {"", "[]", R"({"data":[]})", R"({"data":{"a":1}})", R"({"data":{"a":"***"}})"}) {
+    EXPECT_EQ(secretDataFromJson(bad).error().code, Errc::Corrupt) << bad;
+  }
 }
 
 TEST(GithubOptionsCheck, RefusesUnusableOptions) {
