@@ -19,7 +19,8 @@
 //   of the Module (precondition) and its /status patch, each only when non-empty.
 // - A Version: being deleted with our finalizer -> its artifact is deleted, then the
 //   finalizer removed (one GET: observations carry no finalizers). Otherwise planVersion:
-//   its spec patch (fileName, fixed once: precondition), or its VersionSyncRequested, or —
+//   its spec patch (fileName, fixed once: precondition), or its VersionSyncRequested (a
+//   Retry only as a fallback, see retry_grace), or —
 //   once a forced sync of this generation is synced — the reset of spec.forceSync. The
 //   reset's generation is recognised by the SyncLedger, so it never triggers a download.
 //   Terminal guard statuses and every other Version /status are the StatusWriter's (one
@@ -62,6 +63,10 @@ struct ModuleControllerConfig {
   std::chrono::milliseconds debounce{100};  // a changed key waits this long (bursts coalesce)
   size_t max_writes_in_flight = 8;          // keys reconciled at once, one write each
   std::chrono::milliseconds resync_interval{std::chrono::minutes(10)};  // 0: never
+  // A retryable failure's retry is the worker's (it schedules it in the due set with the
+  // failure); the controller requests one itself only when none came this long after the
+  // failure's nextAttemptAt (a lost due record), at a resync or a change of the Version.
+  std::chrono::milliseconds retry_grace{std::chrono::minutes(5)};
   BackoffPolicy retry_backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(300000),
                               0.5};
   size_t read_batch = 256;                    // entries per stream read

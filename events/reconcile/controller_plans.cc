@@ -253,6 +253,11 @@ void ModuleController::planVersion(const proj::ResourceEntry& entry, Plan& plan)
     return;  // the sync follows once the fileName is observed in the spec
   }
   const int64_t generation = v.metadata.generation;
+  if (d.sync == core::SyncReason::Retry && history.next_attempt_at_ms &&
+      core::unixMillis(rt_.clock.now()) <
+          *history.next_attempt_at_ms + config_.retry_grace.count()) {
+    return;  // the worker's own retry is due first
+  }
   if (d.sync) {
     const int64_t attempt = ledger_.nextAttempt(plan.key, generation);
     addAppend([record = syncRecord(entry, *d.sync, syncRequestId(v.metadata.uid, generation,

@@ -321,24 +321,46 @@ TEST_F(ControllerSpec, AVersionTheGuardsRefuseIsNeverRequested) {
   EXPECT_EQ(store.count(Op::Patch), 0u);
 }
 
-TEST_F(ControllerSpec, ARetryableFailureIsRequestedAgainOnceItsTimeHasCome) {
+TEST_F(ControllerSpec, ARetryTheWorkerDidNotDeliverIsRequestedAfterTheGrace) {
   store.putNow(moduleManifest("vpc", {"1.0.0"}));
   ModuleControllerConfig config = controllerConfig();
   config.resync_interval = std::chrono::milliseconds(30000);
+  config.retry_grace = std::chrono::milliseconds(30000);
   ModuleController controller(runtime(), store, &objects, config);
   controller.start();
   settle();
   const std::string name = versions().at(0)["metadata"]["name"];
-  appendFailed(name, 1, "Failed to retrieve module archive: 503", true);
+  appendFailed(name, 1, "Failed to retrieve module archive: 503", true);  // next in 60 s
   settle();
-  clock.advance(std::chrono::milliseconds(30000));
-  EXPECT_EQ(syncRequests().size(), 1u);  // the resync before nextAttemptAt requests nothing
-  clock.advance(std::chrono::milliseconds(30000));  // the resync at nextAttemptAt
+  clock.advance(std::chrono::milliseconds(60000));
+  EXPECT_EQ(syncRequests().size(), 1u);  // at nextAttemptAt the worker's retry is due first
+  clock.advance(std::chrono::milliseconds(30000));  // no retry came: the fallback
   settle();
   auto requests = syncRequests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[1].reason, SyncReason::Retry);
   EXPECT_EQ(requests[1].attempt, 2);
+}
+
+TEST_F(ControllerSpec, TheWorkersOwnRetryIsNotRequestedTwice) {
+  store.putNow(moduleManifest("vpc", {"1.0.0"}));
+  ModuleControllerConfig config = controllerConfig();
+  config.resync_interval = std::chrono::milliseconds(30000);
+  config.retry_grace = std::chrono::milliseconds(0);
+  ModuleController controller(runtime(), store, &objects, config);
+  controller.start();
+  settle();
+  const json v = versions().at(0);
+  const std::string name = v["metadata"]["name"];
+  appendFailed(name, 1, "503", true);
+  // The worker's retry, released from the due set at nextAttemptAt (corr = the Version uid).
+  VersionSyncRequested retry{1, v["spec"].dump(), 2, SyncReason::Retry};
+  log.addNow(toAppendRecord(
+      streams::kWork, makeEnvelope(retry, EnvelopeMeta{"worker-retry", "Version/ns/" + name,
+                                                       v["metadata"]["uid"], "", 0})));
+  clock.advance(std::chrono::milliseconds(90000));
+  settle();
+  EXPECT_EQ(syncRequests().size(), 2u);
 }
 
 TEST_F(ControllerSpec, ANewerSchemaVersionHaltsTheRoleAndReportsWhy) {
