@@ -12,6 +12,25 @@
 
 namespace od::http {
 
+// The request target as the access log shows it: at most 512 bytes, and the download token
+// of an artifact URL ("/artifacts/<token>/<file>") cut out, since it is a credential.
+std::string loggableTarget(std::string_view target) {
+  target = target.substr(0, 512);
+  constexpr std::string_view kMarker = "/artifacts/";
+  const size_t at = target.find(kMarker);
+  if (at == std::string_view::npos) {
+    return std::string(target);
+  }
+  const size_t start = at + kMarker.size();
+  const size_t slash = target.find('/', start);
+  std::string out(target.substr(0, start));
+  out += "<token>";
+  if (slash != std::string_view::npos) {
+    out += target.substr(slash);
+  }
+  return out;
+}
+
 namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
@@ -150,7 +169,7 @@ void Connection::respond(Request&& request) {
   enqueue(std::move(response), wire);
   worker_.metrics().onRequest(route, status, bytes, seconds);
   worker_.log().info("event=http.access method={} path={} status={} bytes={} ms={:.3f} client={}",
-                     request.method, request.target.substr(0, 512), status, bytes,
+                     request.method, loggableTarget(request.target), status, bytes,
                      seconds * 1000.0, client_);
 }
 

@@ -16,6 +16,10 @@
 
 namespace od::http {
 
+// The request target as the access log shows it (at most 512 bytes; the token of an
+// artifact download URL replaced by "<token>").
+std::string loggableTarget(std::string_view target);
+
 class Worker;
 
 class Connection {

@@ -43,6 +43,8 @@ const std::vector<Descriptor>& descriptors() {
       {"upstream-allow", &Options::upstream_allow},
       {"log-level", &Options::log_level},
       {"log-format", &Options::log_format},
+      {"claim-idle", &Options::claim_idle},
+      {"temp-max-age", &Options::temp_max_age},
   };
   return table;
 }
@@ -167,6 +169,19 @@ bool validHostPort(const std::string& text, bool port_required) {
   return parsePort(std::string_view(text).substr(colon + 1)).has_value();
 }
 
+}  // namespace
+
+std::optional<int64_t> parseSeconds(const std::string& text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0 || value > 86400 * 365) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+namespace {
+
 void validate(const Options& o, bool dev, core::Problems& problems) {
   static const std::set<std::string> kRoles = {"watch", "reconcile", "status", "worker", "serve", "all"};
   for (const auto& role : o.roles) {
@@ -210,6 +225,12 @@ void validate(const Options& o, bool dev, core::Problems& problems) {
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
   if (!kLevels.count(o.log_level)) {
     problems.add("log-level", "must be trace, debug, info, warn or error, got '" + o.log_level + "'");
+  }
+  for (const auto& [name, value] : {std::pair{"claim-idle", &o.claim_idle},
+                                    std::pair{"temp-max-age", &o.temp_max_age}}) {
+    if (!parseSeconds(*value)) {
+      problems.add(name, "must be a whole number of seconds, got '" + *value + "'");
+    }
   }
   if (o.log_format != "text" && o.log_format != "json") {
     problems.add("log-format", "must be text or json, got '" + o.log_format + "'");

@@ -34,7 +34,16 @@ struct Options {
   std::vector<std::string> upstream_allow;   // HOST[:PORT] upstreams allowed although local
   std::string log_level = "info";            // trace, debug, info, warn, error
   std::string log_format = "text";           // text or json
+  // Seconds a pending work entry of a dead worker stays idle before another claims it.
+  std::string claim_idle = "120";
+  // Seconds after which a temporary file in the work dir or the storage root counts as left
+  // by a killed worker and is swept (at worker start and every few minutes). 0 sweeps every
+  // temporary file at start: only right when a single worker writes to the storage root.
+  std::string temp_max_age = "3600";
 };
+
+// A non-negative whole number of seconds; nullopt otherwise.
+std::optional<int64_t> parseSeconds(const std::string& text);
 
 // Where each raw value came from, for `check-config` output and error messages.
 enum class Source { Default, File, Environment, Flag };

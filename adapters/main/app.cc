@@ -4,6 +4,7 @@
 #include <ev.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -29,6 +30,8 @@
 #include "adapters/main/dev_support.h"
 #include "adapters/main/shared_key.h"
 #include "adapters/main/single_active.h"
+#include "adapters/stats/stats_projection.h"
+#include "adapters/stats/stream_download_recorder.h"
 #include "adapters/storage/fs/fs_object_store.h"
 #include "adapters/valkey/valkey_event_log.h"
 #include "adapters/valkey/valkey_lease.h"
@@ -119,6 +122,7 @@ class Registry {
   core::Status startServe();
   std::string metricsText() const;
   void refreshMetrics();
+  void sweepStoreTemps(std::chrono::seconds age);
 
   // The Runtime refers to the EventLog before the Valkey one exists (it is made in start(),
   // where a bad URL can still be reported): this forwards to it once it does.
@@ -177,6 +181,7 @@ class Registry {
   std::string token_ = request_.dev ? "dev-" + hostName() + ":" + request_.state_dir
                                     : hostName() + "-" + std::to_string(::getpid());
 
+  valkey::ValkeyOptions valkey_options_;
   std::unique_ptr<valkey::ValkeyEventLog> log_;
   std::unique_ptr<valkey::ValkeyLease> lease_;
   std::unique_ptr<exec::WorkerPool> pool_;
@@ -194,14 +199,19 @@ class Registry {
   std::unique_ptr<SingleActive> reconcile_gate_;
   std::unique_ptr<events::StatusWriter> status_;
   std::unique_ptr<SingleActive> status_gate_;
+  std::unique_ptr<stats::StatsProjection> stats_;
+  std::unique_ptr<events::Consumer> stats_consumer_;
 
   std::unique_ptr<github::GithubModuleSource> github_;
   std::unique_ptr<archive::ArchivePackager> packager_;
   std::unique_ptr<events::VersionSyncHandler> sync_handler_;
   std::unique_ptr<events::Consumer> worker_;
+  core::CancelablePtr sweep_call_;
+  core::CancelablePtr sweep_timer_;
 
   proj::SnapshotHolder snapshots_;
   std::unique_ptr<proj::ReadModelFeed> feed_;
+  std::unique_ptr<stats::StreamDownloadRecorder> recorder_;  // the router's handlers use it
   http::Router router_;
   std::unique_ptr<http::Server> server_;
 
@@ -228,6 +238,7 @@ core::Status Registry::startLog() {
   // the status writer (2) and the worker's consumer (1) in an all-in-one process. Fewer
   // would queue reads behind each other's BLOCK time until they time out.
   vo.max_blocking_connections = 12;
+  valkey_options_ = vo;
   log_ = std::make_unique<valkey::ValkeyEventLog>(loop_, vo, log::logger("valkey"));
   lease_ = std::make_unique<valkey::ValkeyLease>(loop_, vo, log::logger("valkey"));
   forward_.target = log_.get();
@@ -242,7 +253,7 @@ core::Status Registry::startResources() {
   }
   if (request_.dev) {
     devstore::LocalStoreOptions lo;
-    lo.state_file = request_.state_dir + "/store.json";
+    lo.state_file = request_.state_dir + "/" + std::string(devstore::kStateFileName);
     lo.logger = &log::logger("k8s");
     local_ = std::make_unique<devstore::LocalResourceStore>(loop_, clock_, random_, lo);
     OD_TRY(devstore::OpenReport report, local_->open());
@@ -328,6 +339,12 @@ void Registry::startStatus() {
       *lease_, clock_, log::logger("main"), "status", token_, kLeaseTtl,
       [this] { status_->start(); }, [this] { status_->stop(); });
   status_gate_->start();
+  // Download statistics: a consumer group, so every status replica may share the work; each
+  // event is counted once whoever handles it (the projection's FUNCTION marks it).
+  stats_ = std::make_unique<stats::StatsProjection>(loop_, valkey_options_, log::logger("proj"));
+  stats_consumer_ = std::make_unique<events::Consumer>(runtime_, *stats_,
+                                                       stats::statsConsumerConfig(token_));
+  stats_consumer_->start();
 }
 
 core::Status Registry::startWorker() {
@@ -343,17 +360,21 @@ core::Status Registry::startWorker() {
     return core::makeError(source.error().code, "--github-api-url: " + source.error().message);
   }
   github_ = std::move(source).value();
+  // Per host name: a restarted container of the same pod finds what its predecessor left;
+  // two pods on one node never share (and never sweep) each other's files.
   const std::string work_dir =
       request_.dev ? request_.state_dir + "/work"
-                   : (std::filesystem::temp_directory_path() / "opendepot-work").string();
-  OD_TRY(size_t swept, events::prepareWorkDir(work_dir, std::chrono::seconds(0)));
+                   : (std::filesystem::temp_directory_path() / "opendepot-work" / hostName()).string();
+  const std::chrono::seconds temp_age(*config::parseSeconds(options_.temp_max_age));
+  OD_TRY(size_t swept, events::prepareWorkDir(work_dir, temp_age));
   if (swept > 0) {
     log::logger("worker").info("removed {} files a previous worker left in {}", swept, work_dir);
   }
+  sweepStoreTemps(temp_age);
   archive::PackagerOptions pko;
   pko.temp_parent = work_dir;
   packager_ = std::make_unique<archive::ArchivePackager>(loop_, *pool_, pko, hasher_);
-  packager_->sweepStale(std::chrono::seconds(0));
+  packager_->sweepStale(temp_age);
   events::VersionSyncConfig vc;
   vc.work_dir = work_dir;
   vc.storage_root = options_.storage_root;
@@ -363,9 +384,27 @@ core::Status Registry::startWorker() {
   wc.stream = std::string(events::streams::kWork);
   wc.group = "workers";
   wc.consumer = token_;
+  wc.min_idle = std::chrono::seconds(*config::parseSeconds(options_.claim_idle));
+  wc.claim_interval = std::clamp<std::chrono::milliseconds>(wc.min_idle / 4, std::chrono::seconds(1),
+                                                            std::chrono::seconds(30));
   worker_ = std::make_unique<events::Consumer>(runtime_, *sync_handler_, wc);
   worker_->start();
   return core::Status();
+}
+
+// Temp files of puts a killed worker left in the storage root: swept now and every five
+// minutes, when older than `age` (a live put's file is younger).
+void Registry::sweepStoreTemps(std::chrono::seconds age) {
+  sweep_call_ = objects_->sweepTempFiles(age, [this, age](core::Result<size_t> removed) {
+    if (!removed.ok()) {
+      log::logger("blob").warn("sweeping temporary files under {} failed: {}", options_.storage_root,
+                               removed.error().describe());
+    } else if (*removed > 0) {
+      log::logger("blob").info("removed {} temporary files a killed worker left under {}", *removed,
+                               options_.storage_root);
+    }
+    sweep_timer_ = clock_.after(std::chrono::minutes(5), [this, age] { sweepStoreTemps(age); });
+  });
 }
 
 core::Status Registry::startServe() {
@@ -377,6 +416,9 @@ core::Status Registry::startServe() {
   rc.public_url = options_.public_url;
   rc.storage_root = options_.storage_root;
   rc.token_key = std::move(key);
+  recorder_ = std::make_unique<stats::StreamDownloadRecorder>(
+      runtime_, [this](std::function<void()> fn) { loop_.post(std::move(fn)); });
+  rc.recorder = recorder_.get();
   if (auto st = http::addRegistryRoutes(router_, snapshots_, rc); !st.ok()) {
     return st;
   }
@@ -442,6 +484,8 @@ core::Status Registry::start() {
 
 void Registry::stop(std::function<void()> done) {
   metrics_timer_.reset();
+  sweep_timer_.reset();
+  sweep_call_.reset();
   if (server_) {
     server_->stop();  // blocks until in-flight responses are out (bounded)
   }
@@ -467,6 +511,9 @@ void Registry::stop(std::function<void()> done) {
     if (auto st = local_->flush(); !st.ok()) {
       log::logger("main").error("the dev store could not be saved: {}", st.error().describe());
     }
+  }
+  if (stats_consumer_) {
+    stats_consumer_->stop([] {});
   }
   if (worker_) {
     worker_->stop([this, done = std::move(done)] {
@@ -507,6 +554,15 @@ void Registry::refreshMetrics() {
     const auto& c = status_->metrics();
     counter("opendepot_status_patches_total", "status patches written", c.patches);
     counter("opendepot_status_write_errors_total", "failed status patches", c.write_errors);
+  }
+  if (recorder_) {
+    const auto c = recorder_->metrics();
+    counter("opendepot_downloads_recorded_total", "download events queued", c.recorded);
+    counter("opendepot_downloads_dropped_total", "download events dropped (queue full)", c.dropped);
+  }
+  if (stats_consumer_) {
+    counter("opendepot_stats_handled_total", "download events counted into stats:*",
+            stats_consumer_->metrics().handled);
   }
   if (feed_) {
     counter("opendepot_read_model_folded_total", "events folded into the read model", feed_->folded());

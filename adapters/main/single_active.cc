@@ -65,22 +65,31 @@ void SingleActive::onHeld(core::Result<bool> held) {
     return;
   }
   if (!held.ok()) {
+    if (leading_ && clock_.now() - last_held_ < ttl_ / 2) {
+      log_.warn("role {}: lease renewal failed ({}); retrying while the lease still runs", role_,
+                held.error().describe());
+      wait([this] { renew(); }, ttl_ / 10);
+      return;
+    }
     if (leading_) {
-      lose("renewal failed: " + held.error().describe());
+      lose("renewals failed for half the lease time: " + held.error().describe());
     } else {
       log_.debug("lease {}: cannot reach Valkey ({}); trying again", key_, held.error().describe());
     }
-    wait([this] { tryAcquire(); });
+    wait([this] { tryAcquire(); }, ttl_ / 3);
     return;
+  }
+  if (*held) {
+    last_held_ = clock_.now();
   }
   if (*held && !leading_) {
     leading_ = true;
     log_.info("role {}: this process holds the lease and is active", role_);
     on_lead_();
   } else if (!*held && leading_) {
-    lose("another process holds the lease");
+    lose("the lease expired or another process holds it");
   }
-  wait([this] { leading_ ? renew() : tryAcquire(); });
+  wait([this] { leading_ ? renew() : tryAcquire(); }, ttl_ / 3);
 }
 
 void SingleActive::lose(const std::string& why) {
@@ -90,8 +99,8 @@ void SingleActive::lose(const std::string& why) {
   on_lose_();
 }
 
-void SingleActive::wait(std::function<void()> next) {
-  timer_ = clock_.after(ttl_ / 3, std::move(next));
+void SingleActive::wait(std::function<void()> next, std::chrono::milliseconds delay) {
+  timer_ = clock_.after(delay, std::move(next));
 }
 
 }  // namespace od::adapters::main

@@ -2,10 +2,11 @@
 // SingleActive: runs a role only while this process holds its lease
 // (od:{ctl}:lease:<role>, ARCHITECTURE "One binary, many roles"). It competes for the lease
 // every ttl/3, renews it every ttl/3 while held, and calls `on_lead` when it wins and
-// `on_lose` when a renewal fails or answers "lost" (another holder, Valkey restarted without
-// the key, or a renewal older than the ttl). Losing stops the role before anyone else can
-// take over: the stop runs when the renewal fails, at most ttl/3 after the last good one,
-// while the key lives ttl after it.
+// `on_lose` when a renewal answers "lost" (another holder, or the key is gone: Valkey
+// restarted without it) or when renewals keep failing until half the ttl has passed since
+// the last good one. A failed renewal alone (Valkey reconnecting, loading after a restart)
+// is retried every ttl/10 while the key still has at least half its life: the role keeps
+// running, and it stops before anyone else could take the lease over.
 // Thread affinity: loop thread only. lease and clock must outlive it.
 
 #include <spdlog/logger.h>
@@ -41,7 +42,7 @@ class SingleActive {
   void renew();
   void onHeld(core::Result<bool> held);
   void lose(const std::string& why);
-  void wait(std::function<void()> next);
+  void wait(std::function<void()> next, std::chrono::milliseconds delay);
 
   kube::Lease& lease_;
   core::Clock& clock_;
@@ -55,6 +56,7 @@ class SingleActive {
   bool running_ = false;
   bool leading_ = false;
   bool releasing_ = false;
+  core::Clock::TimePoint last_held_{};
   uint64_t losses_ = 0;
   core::CancelablePtr call_;
   core::CancelablePtr timer_;

@@ -74,6 +74,24 @@ TEST(Options, PlainHttpUpstreamsOnlyWhenAllowed) {
   EXPECT_TRUE(loadOptions(in, false).ok());
 }
 
+TEST(Options, DurationsAreWholeSeconds) {
+  ConfigInputs in = baseInputs();
+  in.flags["claim-idle"] = {"5"};
+  in.environment["OPENDEPOT_TEMP_MAX_AGE"] = "0";
+  auto ok = loadOptions(in, false);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->options.claim_idle, "5");
+  EXPECT_EQ(ok->options.temp_max_age, "0");
+  for (const char* bad : {"-1", "1.5", "2m", "", "99999999999"}) {
+    in.flags["claim-idle"] = {bad};
+    auto r = loadOptions(in, false);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("claim-idle"), std::string::npos);
+  }
+  EXPECT_EQ(parseSeconds("120"), 120);
+  EXPECT_FALSE(parseSeconds(" 1").has_value());
+}
+
 TEST(Options, UnknownOrMalformedFileContentIsReported) {
   ConfigInputs in = baseInputs();
   in.file_name = "od.yaml";

@@ -16,8 +16,7 @@
 # The worker is restarted as a container is after a crash: same host name and pid 1 (a pid
 # and UTS namespace via `unshare`), so its consumer name in the "workers" group stays the same
 # and it takes its own pending entries back at start. Without unshare (no privileges) every
-# incarnation has a new name and the killed ones' entries wait for XAUTOCLAIM's min idle
-# time (2 minutes, not configurable yet): the test then allows that much longer.
+# incarnation has a new name and the killed ones' entries are claimed after --claim-idle.
 #   usage: crash_test.sh <opendepot> <od_test_apiserver> <od_github_double>
 #   CRASH_VERSIONS (default 200), CRASH_KILLS (default 4), CRASH_STABLE_NAME=0 (no unshare)
 set -euo pipefail
@@ -66,6 +65,9 @@ kill -0 "$control_pid" 2>/dev/null || fail "the control process did not start"
 
 stable=0
 if [ "${CRASH_STABLE_NAME:-1}" = 1 ] && unshare --pid --uts --fork --kill-child -- true >/dev/null 2>&1; then stable=1; fi
+# A restarted worker sweeps every temporary file a killed one left (it is the only writer),
+# and entries a dead incarnation held are claimed after 2 s of idleness.
+worker_flags=(--temp-max-age 0 --claim-idle 2)
 incarnation=0
 worker_pid=""   # the opendepot worker process (the one killed)
 worker_wrap=""  # its parent when it runs under unshare
@@ -74,7 +76,7 @@ start_worker() {
   local log="worker-$incarnation"
   if [ "$stable" = 1 ]; then
     TMPDIR="$work/tmp" start_bg "$log" unshare --pid --uts --fork --kill-child -- \
-      sh -c 'hostname od-worker-0 && exec "$@"' sh "$od_bin" run --roles=worker "${common[@]}"
+      sh -c 'hostname od-worker-0 && exec "$@"' sh "$od_bin" run --roles=worker "${common[@]}" "${worker_flags[@]}"
     worker_wrap=$last_pid
     worker_pid=""
     for _ in $(seq 1 100); do
@@ -84,7 +86,7 @@ start_worker() {
     done
     [ -n "$worker_pid" ] || fail "the worker did not start under unshare"
   else
-    TMPDIR="$work/tmp" start_bg "$log" "$od_bin" run --roles=worker "${common[@]}"
+    TMPDIR="$work/tmp" start_bg "$log" "$od_bin" run --roles=worker "${common[@]}" "${worker_flags[@]}"
     worker_wrap=""
     worker_pid=$last_pid
   fi

@@ -72,6 +72,19 @@ unzip -l "$work/module.zip" > "$work/listing" || fail "the archive is not a zip"
 grep -qE ' main\.tf$' "$work/listing" || fail "main.tf is not at the archive root: $(cat "$work/listing")"
 unzip -p "$work/module.zip" main.tf | grep -q punctuation || fail "1.1.0's main.tf has the wrong content"
 
+# The download was counted in the reference's stats:* keys (download event → stats projection).
+vport="$(grep -o 'valkey redis://127.0.0.1:[0-9]*' "$work/dev.log" | head -n 1 | sed 's/.*://')"
+[ -n "$vport" ] || fail "no Valkey port in the startup line"
+total=""
+for _ in $(seq 1 100); do
+  total="$(redis-cli -p "$vport" GET stats:total)"
+  [ -n "$total" ] && [ "$total" -ge 1 ] 2>/dev/null && break
+  sleep 0.1
+done
+[ -n "$total" ] && [ "$total" -ge 1 ] 2>/dev/null || fail "stats:total is '$total' after a download"
+redis-cli -p "$vport" ZRANGE stats:leaderboard:default 0 -1 | grep -q 'default/module/greeting/' || \
+  fail "the download is not on the namespace leaderboard"
+
 # A forged token is refused.
 forged="${get%/*}"; forged="${forged%/*}/AAAA${forged##*/}/x.zip"
 code="$(c -o /dev/null -w '%{http_code}' "$forged")"

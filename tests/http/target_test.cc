@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/connection.h"
+
 namespace od::http {
 namespace {
 
@@ -52,6 +54,16 @@ TEST(Target, RefusesNonOriginFormAndBadBytes) {
   EXPECT_TRUE(refused("/a\\b"));
   EXPECT_TRUE(refused("/a#frag"));
   EXPECT_TRUE(refused("/\xc3\xa9"));
+}
+
+TEST(AccessLog, DownloadTokensAreCutOut) {
+  EXPECT_EQ(loggableTarget("/opendepot/modules/v1/artifacts/b2Qx.c2ln/0190.zip?checksum=sha256:ab"),
+            "/opendepot/modules/v1/artifacts/<token>/0190.zip?checksum=sha256:ab");
+  EXPECT_EQ(loggableTarget("/opendepot/modules/v1/artifacts/secret"),
+            "/opendepot/modules/v1/artifacts/<token>");
+  EXPECT_EQ(loggableTarget("/opendepot/modules/v1/default/vpc/aws/versions"),
+            "/opendepot/modules/v1/default/vpc/aws/versions");
+  EXPECT_EQ(loggableTarget(std::string(600, 'a')).size(), 512u);
 }
 
 }  // namespace
