@@ -88,8 +88,10 @@ struct ModuleControllerMetrics {
   uint64_t undecodable = 0;    // events or resources that did not decode
 };
 
-// The dedupe id of a VersionSyncRequested for the Version `uid` at `generation`. A worker
-// that schedules a retry itself should use it too, so both requests are one.
+// The dedupe id of a VersionSyncRequested the controller appends for planVersion's decision
+// about the Version `uid` at `generation` (a Module's forceSync adds the Module's uid and
+// generation instead of the attempt). The same decision after a restart or replay gives the
+// same id, so the log keeps one request.
 std::string syncRequestId(std::string_view uid, int64_t generation, core::SyncReason reason,
                           int64_t attempt);
 
