@@ -20,9 +20,9 @@
 #include "adapters/devstore/manifest_folder.h"
 #include "adapters/exec/worker_pool.h"
 #include "adapters/github/github_module_source.h"
+#include "adapters/github/secret_reader.h"
 #include "adapters/kube/kube_client.h"
 #include "adapters/kube/kube_config.h"
-#include "adapters/kube/secrets.h"
 #include "adapters/kube/watch_adapter.h"
 #include "adapters/log/logging.h"
 #include "adapters/loop/event_loop.h"
@@ -351,10 +351,10 @@ core::Status Registry::startWorker() {
   github::GithubOptions go;
   go.api_url = options_.github_api_url;
   go.allow_plain_http = options_.allow_plain_http;
-  github::SecretReader secrets;
-  if (kube_) {
-    secrets = kube::secretReader(*kube_);
-  }
+  go.upstream_allow = options_.upstream_allow;
+  // GitHub App credentials live in a Secret of the Module's namespace (the reference's
+  // layout); the dev store holds no Secrets, so App auth reports that clearly there.
+  github::SecretReader secrets = github::secretReaderFor(*resources_);
   auto source = github::GithubModuleSource::create(loop_, clock_, std::move(secrets), go);
   if (!source.ok()) {
     return core::makeError(source.error().code, "--github-api-url: " + source.error().message);

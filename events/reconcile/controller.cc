@@ -52,6 +52,13 @@ void ModuleController::start() {
   resources_tail_.start();
   work_tail_.start();
   facts_tail_.start();
+  // A restart after stop() (the lease lost and won back): stop() dropped the queued and
+  // running keys and the resync timer, and the tails resume where they were, so the first
+  // catch-up will not come again. Everything is queued now, level-triggered as at start.
+  if (initial_done_) {
+    queueAll();
+    armResync();
+  }
 }
 
 void ModuleController::stop() {

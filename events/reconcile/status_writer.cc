@@ -111,6 +111,17 @@ StatusWriter::~StatusWriter() { stop(); }
 void StatusWriter::start() {
   resources_tail_.start();
   facts_tail_.start();
+  // A restart after stop() (the lease lost and won back): stop() dropped the queued keys and
+  // the tails resume where they were, so every Version is queued again here.
+  if (initial_done_) {
+    queueAllVersions();
+  }
+}
+
+void StatusWriter::queueAllVersions() {
+  for (const auto* entry : state_.list(core::kKindVersion)) {
+    queue_.add(entry->key.str());
+  }
 }
 
 void StatusWriter::stop() {
@@ -170,9 +181,7 @@ void StatusWriter::onCaughtUp() {
   initial_done_ = true;
   rt_.logger.info("event=StatusCaughtUp resources={} versions_with_facts={}", state_.size(),
                   ledger_.size());
-  for (const auto* entry : state_.list(core::kKindVersion)) {
-    queue_.add(entry->key.str());
-  }
+  queueAllVersions();
 }
 
 core::CancelablePtr StatusWriter::write(const std::string& key, WorkQueue::Done done) {

@@ -94,6 +94,7 @@ class StatusWriter {
   void onResource(const Envelope& event);
   void onFact(const Envelope& event);
   void onCaughtUp();
+  void queueAllVersions();
   core::CancelablePtr write(const std::string& key, WorkQueue::Done done);
 
   Runtime rt_;

@@ -123,6 +123,24 @@ TEST_F(StatusSpec, ARetryableStoreErrorIsRetried) {
   EXPECT_EQ(writer->retries(), 1u);
 }
 
+TEST_F(StatusSpec, AWriterStoppedWithWorkQueuedWritesItWhenStartedAgain) {
+  store.putNow(versionManifest("vpc-1-0-0"));
+  auto writer = startStatusWriter();
+  store.failNext(1, core::Errc::Timeout, Op::PatchStatus);
+  appendSynced("vpc-1-0-0", 1);
+  settle();
+  EXPECT_EQ(writer->metrics().write_errors, 1u);
+  writer->stop();  // the lease is lost while the patch waits for its retry
+  clock.advance(std::chrono::seconds(10));
+  settle();
+  EXPECT_TRUE(version("vpc-1-0-0").value("status", json::object()).empty());
+  writer->start();  // ... and won back: nothing new happens on the streams
+  settle();
+  clock.advance(std::chrono::milliseconds(200));
+  settle();
+  EXPECT_TRUE(version("vpc-1-0-0")["status"].value("synced", false));
+}
+
 TEST_F(StatusSpec, TheControllerAndTheWriterTogetherBringAModuleToSynced) {
   store.putNow(moduleManifest("vpc", {"1.0.0", "1.1.0"}));
   auto controller = startController();
