@@ -81,7 +81,7 @@ std::string GpgCli::generateKey(const KeyOptions& o) {
   std::vector<std::string> args;
   if (!o.faked_time.empty()) args = {"--faked-system-time", o.faked_time};
   args.insert(args.end(), {"--pinentry-mode", "loopback", "--passphrase", o.passphrase,
-                           "--quick-gen-key", o.uid, "ed25519", "sign", o.expire});
+                           "--quick-gen-key", o.uid, "ed25519", o.usage, o.expire});
   if (run(args) != 0) throw std::runtime_error("gpg --quick-gen-key failed: " + readFile(home_ + "/cmd.out.err"));
   std::string listing;
   run({"--with-colons", "--list-keys", o.uid}, &listing);
@@ -98,6 +98,26 @@ std::string GpgCli::generateKey(const KeyOptions& o) {
   }
   if (fpr.empty()) throw std::runtime_error("no fingerprint in: " + listing);
   return fpr;
+}
+
+std::string GpgCli::addSigningSubkey(const std::string& fpr) {
+  if (run({"--pinentry-mode", "loopback", "--passphrase", "", "--quick-add-key", fpr, "ed25519", "sign", "0"}) != 0) {
+    throw std::runtime_error("gpg --quick-add-key failed: " + readFile(home_ + "/cmd.out.err"));
+  }
+  std::string listing;
+  run({"--with-colons", "--list-keys", fpr}, &listing);
+  std::string sub;
+  std::istringstream lines(listing);
+  bool after_sub = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("sub:", 0) == 0) after_sub = true;
+    if (after_sub && line.rfind("fpr:", 0) == 0) {
+      sub = line.substr(12, line.find(':', 12) - 12);
+      after_sub = false;
+    }
+  }
+  if (sub.empty()) throw std::runtime_error("no subkey in: " + listing);
+  return sub;
 }
 
 std::string GpgCli::exportSecret(const std::string& fpr, const std::string& passphrase) const {

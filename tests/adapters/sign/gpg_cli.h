@@ -12,6 +12,7 @@ struct KeyOptions {
   std::string uid = "OpenDepot Test <test@opendepot.invalid>";
   std::string passphrase;   // empty: no passphrase
   std::string expire = "0"; // gpg's expiry argument ("0" never, "1d" …)
+  std::string usage = "sign";  // the primary key's usage: "sign" or "cert" (certify only)
   std::string faked_time;   // gpg --faked-system-time value, e.g. "20200101T000000!"
 
   static KeyOptions named(std::string uid) {
@@ -43,6 +44,8 @@ class GpgCli {
   int run(const std::vector<std::string>& args, std::string* out = nullptr) const;
   // Generates an ed25519 signing key; returns its fingerprint (upper-case hex).
   std::string generateKey(const KeyOptions& options = {});
+  // Adds an ed25519 signing subkey to `fpr`; returns the subkey's fingerprint.
+  std::string addSigningSubkey(const std::string& fpr);
   std::string exportSecret(const std::string& fpr, const std::string& passphrase = "") const;
   std::string exportPublic(const std::string& fpr) const;
   std::string sign(const std::string& fpr, const std::string& document, bool armor = false,

@@ -109,6 +109,24 @@ TEST_F(GpgmeSignerTest, RejectsUnusableKeyFilesAtStartup) {
                 "cannot read key file");
 }
 
+TEST_F(GpgmeSignerTest, SignsWithSigningSubkeyAndPublishesPrimaryKeyId) {
+  KeyOptions options = KeyOptions::named("Subkeyed <sub@opendepot.invalid>");
+  options.usage = "cert";
+  const std::string primary = gpg_.generateKey(options);
+  const std::string sub = gpg_.addSigningSubkey(primary);
+  auto signer = fromKey(gpg_.exportSecret(primary));
+  ASSERT_TRUE(signer.ok()) << signer.error().message;
+  const auto keys = (*signer)->publicKeys();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key_id, primary.substr(24));
+  auto sig = signAsync(**signer, std::string(kSums));
+  ASSERT_TRUE(sig.ok()) << sig.error().message;
+  EXPECT_TRUE(GpgCli::verifies(keys[0].ascii_armor, std::string(kSums), *sig));
+  auto verified = GpgmeVerifier::verifyNow(kSums, *sig, {keys[0].ascii_armor});
+  ASSERT_TRUE(verified.ok()) << verified.error().message;
+  EXPECT_EQ(verified->signing_key_id, sub.substr(24));
+}
+
 TEST_F(GpgmeSignerTest, RejectsPassphraseProtectedKey) {
   const std::string fpr = gpg_.generateKey(KeyOptions::named("Locked <locked@opendepot.invalid>").withPassphrase("s3cret"));
   const std::string armored = gpg_.exportSecret(fpr, "s3cret");

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 
 #include "tests/adapters/sign/gpg_cli.h"
@@ -42,6 +44,39 @@ TEST_F(GpgmeVerifierTest, AcceptsBinaryAndArmoredSignatures) {
     EXPECT_EQ(r->key_id, key_id_);
     EXPECT_EQ(r->signing_key_id, key_id_);
     EXPECT_EQ(r->fingerprint, fpr_);
+  }
+}
+
+TEST_F(GpgmeVerifierTest, SubkeySignatureNamesThePrimaryKey) {
+  KeyOptions options = KeyOptions::named("Subkeyed <sub@opendepot.invalid>");
+  options.usage = "cert";
+  const std::string primary = gpg_.generateKey(options);
+  const std::string sub = gpg_.addSigningSubkey(primary);
+  const std::string sig = gpg_.sign(primary, kSums);
+  auto r = GpgmeVerifier::verifyNow(kSums, sig, {gpg_.exportPublic(primary)});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->key_id, primary.substr(24));
+  EXPECT_EQ(r->signing_key_id, sub.substr(24));
+  EXPECT_EQ(r->fingerprint, sub);
+}
+
+TEST_F(GpgmeVerifierTest, LeavesNoTemporaryKeyringBehind) {
+  GpgCli tmp;  // an empty directory to serve as TMPDIR
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old != nullptr ? old : "";
+  setenv("TMPDIR", tmp.home().c_str(), 1);
+  const std::string sig = gpg_.sign(fpr_, kSums);
+  EXPECT_TRUE(GpgmeVerifier::verifyNow(kSums, sig, {public_key_}).ok());
+  EXPECT_FALSE(GpgmeVerifier::verifyNow(kSums + "x", sig, {public_key_}).ok());
+  size_t left = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp.home())) {
+    left += entry.path().filename().string().rfind("od-gpg-", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(left, 0u);
+  if (old != nullptr) {
+    setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
   }
 }
 
