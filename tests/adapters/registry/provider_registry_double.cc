@@ -53,7 +53,12 @@ std::string sha256File(const std::string& path) {
 }
 
 // A zip with one executable entry of `size` deterministic bytes, written to `path` in chunks.
+// The bytes depend on the zip's file name, so every platform's zip has its own checksum.
 core::Status writeZip(const std::string& path, const std::string& entry_name, uint64_t size) {
+  uint64_t seed = 0xcbf29ce484222325ull;  // FNV-1a of the file name
+  for (char c : fs::path(path).filename().string()) {
+    seed = (seed ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  }
   struct archive* a = archive_write_new();
   archive_write_set_format_zip(a);
   if (size > (1u << 20)) {
@@ -68,7 +73,7 @@ core::Status writeZip(const std::string& path, const std::string& entry_name, ui
   bool ok = archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK &&
             archive_write_header(a, e) == ARCHIVE_OK;
   std::string chunk(1 << 16, '\0');
-  uint64_t state = 0x9E3779B97F4A7C15ull ^ size;
+  uint64_t state = (seed ^ size) | 1;  // xorshift state must not be 0
   for (uint64_t done = 0; ok && done < size;) {
     for (char& c : chunk) {  // xorshift: incompressible, reproducible
       state ^= state << 13;
