@@ -184,9 +184,14 @@ core::Result<std::string> GpgmeSigner::signNow(std::string_view document) const 
 
 core::CancelablePtr GpgmeSigner::signDetached(std::string document,
                                               std::function<void(core::Result<std::string>)> done) {
-  // The job keeps the home alive: a signer destroyed mid-job removes it after the job.
+  // The job keeps the home alive while it runs (a signer destroyed mid-job removes the home
+  // after the job) and lets go of it before its completion is posted, so once `done` has
+  // run, destroying the signer removes the home at once.
   auto submitted = pool_.submit(
-      [state = state_, document = std::move(document)] { return signWith(*state, document, nullptr); },
+      [state = state_, document = std::move(document)]() mutable {
+        const auto held = std::move(state);
+        return signWith(*held, document, nullptr);
+      },
       done);
   if (submitted.ok()) return std::move(submitted).value();
   core::Error error = std::move(submitted).takeError();

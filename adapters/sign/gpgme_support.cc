@@ -155,7 +155,6 @@ core::Result<ImportedKeys> importKeys(gpgme_ctx_t ctx, std::string_view keys) {
   gpgme_import_result_t result = gpgme_op_import_result(ctx);
   ImportedKeys imported;
   if (result == nullptr) return makeError(Errc::Invalid, "no OpenPGP key found");
-  imported.secret_imported = result->secret_read;
   for (gpgme_import_status_t s = result->imports; s != nullptr; s = s->next) {
     if (s->result != 0 || s->fpr == nullptr) continue;
     const std::string fpr = s->fpr;

@@ -63,7 +63,6 @@ std::string contentsOf(gpgme_data_t data);
 
 struct ImportedKeys {
   std::vector<std::string> fingerprints;  // primary fingerprints, in import order, unique
-  int secret_imported = 0;                // secret keys read (new or unchanged)
 };
 // Imports armored (or binary) keys. Errc::Invalid when nothing in `keys` is a key.
 core::Result<ImportedKeys> importKeys(gpgme_ctx_t ctx, std::string_view keys);

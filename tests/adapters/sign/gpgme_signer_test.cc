@@ -201,6 +201,31 @@ TEST_F(GpgmeSignerTest, UsesPrivateHomeAndNeverTouchesUsersGnupg) {
   if (old_home != nullptr) setenv("HOME", saved_home.c_str(), 1);
 }
 
+TEST_F(GpgmeSignerTest, ConcurrentSigningJobsAllSucceed) {
+  const std::string fpr = gpg_.generateKey();
+  auto signer = fromKey(gpg_.exportSecret(fpr));
+  ASSERT_TRUE(signer.ok()) << signer.error().message;
+  constexpr int kJobs = 6;
+  std::vector<std::optional<core::Result<std::string>>> got(kJobs);
+  std::vector<core::CancelablePtr> handles;
+  for (int i = 0; i < kJobs; ++i) {
+    handles.push_back((*signer)->signDetached("document " + std::to_string(i) + "\n",
+                                              [&got, i](core::Result<std::string> r) { got[i].emplace(std::move(r)); }));
+  }
+  ASSERT_TRUE(loop_.runUntil([&] {
+    for (const auto& g : got) {
+      if (!g.has_value()) return false;
+    }
+    return true;
+  }, 60s));
+  const std::string key = (*signer)->publicKeys()[0].ascii_armor;
+  for (int i = 0; i < kJobs; ++i) {
+    ASSERT_TRUE(got[i]->ok()) << got[i]->error().message;
+    auto v = GpgmeVerifier::verifyNow("document " + std::to_string(i) + "\n", **got[i], {key});
+    EXPECT_TRUE(v.ok()) << i << ": " << v.error().message;
+  }
+}
+
 TEST_F(GpgmeSignerTest, CancelledSigningNeverCallsBack) {
   const std::string fpr = gpg_.generateKey();
   auto signer = fromKey(gpg_.exportSecret(fpr));
