@@ -109,6 +109,17 @@ TEST_F(GpgmeVerifierTest, RefusesSignatureByExpiredKey) {
   expectRefused(GpgmeVerifier::verifyNow(kSums, sig, {gpg_.exportPublic(old)}), "expired key " + old.substr(24));
 }
 
+TEST_F(GpgmeVerifierTest, RefusesSignatureByRevokedKey) {
+  const std::string sig = gpg_.sign(fpr_, kSums);
+  // gpg keeps a revocation certificate per key, guarded by a leading ':' on its armor line.
+  std::string revocation = testing::readFile(gpg_.home() + "/openpgp-revocs.d/" + fpr_ + ".rev");
+  const auto guard = revocation.find(":-----BEGIN PGP PUBLIC KEY BLOCK-----");
+  ASSERT_NE(guard, std::string::npos);
+  revocation.erase(guard, 1);
+  ASSERT_EQ(gpg_.run({"--import", gpg_.writeFile("revoke.asc", revocation)}), 0);
+  expectRefused(GpgmeVerifier::verifyNow(kSums, sig, {gpg_.exportPublic(fpr_)}), "revoked key " + key_id_);
+}
+
 TEST_F(GpgmeVerifierTest, RefusesUnusableKeys) {
   const std::string sig = gpg_.sign(fpr_, kSums);
   expectRefused(GpgmeVerifier::verifyNow(kSums, sig, {}), "no public keys");
