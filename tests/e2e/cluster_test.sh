@@ -132,6 +132,51 @@ curl -fsS -o "$work/dl.zip" "$get" || fail "the artifact link $get failed"
 sum_110="$(awk '$2 == "1.1.0" {print $5}' "$work/table1")"
 [ "$(b64sha "$work/dl.zip")" = "$sum_110" ] || fail "the downloaded 1.1.0 has another checksum than its Version"
 
+# 3b. A second `serve` replica over HTTPS builds its own read model from the same streams and
+# redeems links the first one minted (the download-token key is shared through Valkey); the
+# real terraform CLI, when present, installs the module from it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext "subjectAltName=IP:127.0.0.1" -keyout "$work/tls.key" -out "$work/tls.crt" \
+  >"$work/openssl.out" 2>&1 || fail "openssl could not make a test certificate: $(cat "$work/openssl.out")"
+tls_pid=""
+for _ in 1 2 3; do
+  tls_port="$(pick_port)" || fail "no free port"
+  turl="https://127.0.0.1:$tls_port"
+  start_bg serve2 "$od_bin" run --roles=serve --valkey-url "redis://127.0.0.1:$redis_port" \
+    --public-url "$turl" --listen "127.0.0.1:$tls_port" --storage-root "$store" \
+    --tls-cert "$work/tls.crt" --tls-key "$work/tls.key"
+  tls_pid=$last_pid
+  for _ in $(seq 1 100); do
+    curl -fsS --cacert "$work/tls.crt" "$turl/readyz" >/dev/null 2>&1 && break
+    kill -0 "$tls_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$tls_pid" 2>/dev/null && break
+done
+curl -fsS --cacert "$work/tls.crt" "$turl/readyz" >/dev/null || fail "the HTTPS serve replica is not ready"
+tlist="$(curl -fsS --cacert "$work/tls.crt" "$turl/opendepot/modules/v1/$ns/hello/aws/versions")"
+for v in 1.0.0 1.1.0 1.2.0; do
+  echo "$tlist" | grep -q "\"$v\"" || fail "the HTTPS replica does not list $v: $tlist"
+done
+other="${get/$url/$turl}"
+curl -fsS --cacert "$work/tls.crt" -o "$work/dl2.zip" "$other" || fail "the second replica refused a link the first minted"
+cmp -s "$work/dl.zip" "$work/dl2.zip" || fail "the two replicas served different bytes"
+if command -v terraform >/dev/null 2>&1; then
+  mkdir -p "$work/tf"
+  cat >"$work/tf/main.tf" <<TF
+module "hello" {
+  source  = "127.0.0.1:$tls_port/$ns/hello/aws"
+  version = "1.1.0"
+}
+TF
+  (cd "$work/tf" && SSL_CERT_FILE="$work/tls.crt" TF_IN_AUTOMATION=1 terraform init -input=false -no-color \
+    >"$work/tf-init.out" 2>&1) || fail "terraform init against the cluster setup failed: $(tail -n 20 "$work/tf-init.out")"
+  [ -f "$work/tf/.terraform/modules/hello/main.tf" ] || fail "terraform did not unpack main.tf at the module root"
+  echo "terraform init against the cluster setup: ok"
+else
+  echo "terraform is not on PATH: the real-client step was skipped"
+fi
+
 # 4. The Module's status.
 module_status_is() { [ "$(module_field .status.synced)" = "$1" ] && [ "$(module_field .status.latestVersion)" = "$2" ]; }
 wait_until 10 'Module status synced=true latestVersion=v1.2.0 (is $(module_field .status.synced) $(module_field .status.latestVersion))' \
