@@ -323,6 +323,7 @@ TEST(RegistryLargeDownload, StreamsAndHashesInBoundedMemory) {
   EXPECT_GT((*file)->size, kPayload);
   EXPECT_EQ((*file)->sha256, (*pkg)->shasum);
   EXPECT_EQ(fs::file_size(dest), (*file)->size);
+  ::testing::Test::RecordProperty("peak_rss_growth_kib", std::to_string(after - before));
   EXPECT_LT(after - before, 16 * 1024) << "peak RSS grew by " << (after - before) << " KiB (reset "
                                        << reset << ")";
   std::error_code ec;
