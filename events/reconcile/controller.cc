@@ -2,12 +2,26 @@
 
 #include <utility>
 
+#include "core/resources/provider.h"
 #include "events/codec.h"
 #include "events/reconcile/observed.h"
 #include "events/streams.h"
 
 namespace od::events {
 namespace {
+
+bool isParentKind(std::string_view kind) {
+  return kind == core::kKindModule || kind == core::kKindProvider;
+}
+
+// The keys of the parents (Modules and Providers) that control `entry`.
+std::vector<std::string> parentKeys(const proj::ResourceEntry& entry) {
+  std::vector<std::string> keys = controllerOwnerKeys(entry, core::kKindModule);
+  for (auto& k : controllerOwnerKeys(entry, core::kKindProvider)) {
+    keys.push_back(std::move(k));
+  }
+  return keys;
+}
 
 StreamTailConfig tailConfig(std::string_view stream, const ModuleControllerConfig& c) {
   StreamTailConfig t;
@@ -90,7 +104,7 @@ std::string ModuleController::notReadyReason() const {
 void ModuleController::onResource(const Envelope& event) {
   std::vector<std::string> owners;
   if (const auto* before = state_.find(event.key)) {
-    owners = controllerOwnerKeys(*before, core::kKindModule);
+    owners = parentKeys(*before);
   }
   auto outcome = state_.apply(event);
   if (!outcome.ok()) {
@@ -107,12 +121,12 @@ void ModuleController::onResource(const Envelope& event) {
   if (!key.ok()) {
     return;
   }
-  if (key->kind == core::kKindModule) {
+  if (isParentKind(key->kind)) {
     queue_.add(event.key);
   } else if (key->kind == core::kKindVersion) {
     queue_.add(event.key);
     if (const auto* after = state_.find(event.key)) {
-      for (auto& owner : controllerOwnerKeys(*after, core::kKindModule)) {
+      for (auto& owner : parentKeys(*after)) {
         owners.push_back(std::move(owner));
       }
     }
@@ -148,7 +162,7 @@ void ModuleController::onCaughtUp() {
 
 void ModuleController::queueAll() {
   for (const auto& [key, entry] : state_.entries()) {
-    if (entry.key.kind == core::kKindModule || entry.key.kind == core::kKindVersion) {
+    if (isParentKind(entry.key.kind) || entry.key.kind == core::kKindVersion) {
       queue_.add(key);
     }
   }
@@ -167,8 +181,8 @@ void ModuleController::armResync() {
 core::CancelablePtr ModuleController::reconcile(const std::string& key, WorkQueue::Done done) {
   Plan plan{key, {}};
   const proj::ResourceEntry* entry = ready() ? state_.find(key) : nullptr;
-  if (entry != nullptr && entry->key.kind == core::kKindModule) {
-    planModule(*entry, plan);
+  if (entry != nullptr && isParentKind(entry->key.kind)) {
+    planParent(*entry, plan);
   } else if (entry != nullptr && entry->key.kind == core::kKindVersion) {
     planVersion(*entry, plan);
   }

@@ -1,22 +1,24 @@
 #pragma once
-// ModuleController: the `reconcile` role for Modules and their Versions (single-active; the
-// lease is the composition root's). It APPLIES the pure decisions of core/reconcile.
+// ModuleController: the `reconcile` role for Modules, Providers and their Versions
+// (single-active; the lease is the composition root's). It APPLIES the pure decisions of
+// core/reconcile.
 //
 // DESIGN
 // - State. Three StreamTails read `resources`, `work` and `facts` from the beginning and
 //   then live: resources fold into a proj::ResourceState, work and facts into a SyncLedger.
-//   Nothing is reconciled before all three have caught up; then every Module and Version is
-//   queued once, and again every `resync_interval`.
-// - Triggers. A changed or deleted Module queues itself; a Version queues itself and the
-//   Module that controls it (owner reference); a sync result queues its Version. Keys run
-//   through a WorkQueue: bursts coalesce, one run per key at a time, at most
-//   `max_writes_in_flight` runs at once, each with one write in flight (StepChain).
-// - A Module: planModule(module, its labelled Versions from the ResourceState). Creates
+//   Nothing is reconciled before all three have caught up; then every Module, Provider and
+//   Version is queued once, and again every `resync_interval`.
+// - Triggers. A changed or deleted Module or Provider (a parent) queues itself; a Version
+//   queues itself and the parent that controls it (owner reference); a sync result queues
+//   its Version. Keys run through a WorkQueue: bursts coalesce, one run per key at a time,
+//   at most `max_writes_in_flight` runs at once, each with one write in flight (StepChain).
+// - A parent: planModule or planProvider (parent, its labelled Versions from the
+//   ResourceState); one path for both, only the decoding, label and decision differ. Creates
 //   (409 AlreadyExists is fine), updates (with a resourceVersion precondition), deletes (404
 //   is fine; then the deleted Version's artifact goes from the ObjectStore, key from
-//   core::artifactKey), then one append: a VersionSyncRequested per Version for the Module's
+//   core::artifactKey), then one append: a VersionSyncRequested per Version for the parent's
 //   forceSync and a ChildrenApplied fact when anything was applied; then the forceSync reset
-//   of the Module (precondition) and its /status patch, each only when non-empty.
+//   of the parent (precondition) and its /status patch, each only when non-empty.
 // - A Version: being deleted with our finalizer -> its artifact is deleted, then the
 //   finalizer removed (one GET: observations carry no finalizers). Otherwise planVersion:
 //   its spec patch (fileName, fixed once: precondition), or its VersionSyncRequested (a
@@ -26,7 +28,7 @@
 //   Terminal guard statuses and every other Version /status are the StatusWriter's (one
 //   writer per status).
 // - Idempotence. Sync requests carry deterministic ids (syncRequestId below; the parent's
-//   uid and generation for a Module's forceSync) and the Version's uid as `corr`, so a
+//   uid and generation for a parent's forceSync) and the Version's uid as `corr`, so a
 //   restart, a replay or a duplicate reconcile appends nothing new.
 // - Errors. Retryable store or log errors and Conflicts re-queue the key with backoff; other
 //   errors are logged and counted, and the key waits for its next change or resync.
@@ -80,7 +82,7 @@ struct ModuleControllerMetrics {
   uint64_t updates = 0;        // child Versions patched
   uint64_t deletes = 0;        // child Versions deleted
   uint64_t spec_patches = 0;   // fileName, forceSync resets, finalizer removals
-  uint64_t status_patches = 0;      // Module /status
+  uint64_t status_patches = 0;      // Module and Provider /status
   uint64_t sync_requests = 0;       // VersionSyncRequested appended (new entries)
   uint64_t children_applied = 0;    // ChildrenApplied appended (new entries)
   uint64_t duplicates = 0;          // records the log already had
@@ -89,7 +91,7 @@ struct ModuleControllerMetrics {
 };
 
 // The dedupe id of a VersionSyncRequested the controller appends for planVersion's decision
-// about the Version `uid` at `generation` (a Module's forceSync adds the Module's uid and
+// about the Version `uid` at `generation` (a parent's forceSync adds the parent's uid and
 // generation instead of the attempt). The same decision after a restart or replay gives the
 // same id, so the log keeps one request.
 std::string syncRequestId(std::string_view uid, int64_t generation, core::SyncReason reason,
@@ -124,7 +126,7 @@ class ModuleController {
     std::string key;
     std::vector<ChainStep> steps;
   };
-  // What a Module's writes really did, filled in as they complete. A 409 on create means
+  // What a parent's writes really did, filled in as they complete. A 409 on create means
   // the view is behind the watch: the status computed from it is not written.
   struct Applied {
     ChildrenApplied fact;
@@ -136,7 +138,8 @@ class ModuleController {
   void queueAll();
   void armResync();
   core::CancelablePtr reconcile(const std::string& key, WorkQueue::Done done);
-  void planModule(const proj::ResourceEntry& entry, Plan& plan);
+  // A Module or a Provider (controller_plans.cc's ParentView holds what differs).
+  void planParent(const proj::ResourceEntry& entry, Plan& plan);
   void planVersion(const proj::ResourceEntry& entry, Plan& plan);
   void planFinalizer(const proj::ResourceEntry& entry, const core::Version& version, Plan& plan);
   // Deletes the artifact of `version` when *when is true by the time the step runs.

@@ -1,4 +1,5 @@
 // ModuleController: turning the pure decisions into chains of writes (see controller.h).
+#include <functional>
 #include <map>
 #include <memory>
 #include <utility>
@@ -6,6 +7,7 @@
 #include "core/names.h"
 #include "core/reconcile/merge_patch.h"
 #include "core/reconcile/module_plan.h"
+#include "core/reconcile/provider_plan.h"
 #include "core/reconcile/standalone.h"
 #include "core/storage_key.h"
 #include "events/codec.h"
@@ -58,6 +60,59 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
+// What differs between the parents of Versions (Modules and Providers): how the parent
+// decodes, the label that marks its Versions, the prefix of its children's names, and its
+// pure decision. Everything else is one path (planParent, applyChildrenPlan).
+struct ParentView {
+  bool deleting = false;
+  std::string label;        // the label key marking its Versions
+  std::string base;         // that label's value
+  std::string name_prefix;  // of its children's names
+  std::function<core::ChildrenPlan(const std::vector<core::Version>&, core::Clock::TimePoint,
+                                   core::Random&)>
+      plan;
+};
+
+// The start of a provider's Version names (core::providerVersionName maps the whole name so).
+std::string providerNamePrefix(std::string base) {
+  for (char& ch : base) {
+    if (ch == '.' || ch == '_' || ch == '/') {
+      ch = '-';
+    } else if (ch >= 'A' && ch <= 'Z') {
+      ch = static_cast<char>(ch - 'A' + 'a');
+    }
+  }
+  return base + "-";
+}
+
+core::Result<ParentView> parentView(const proj::ResourceEntry& entry) {
+  ParentView view;
+  if (entry.key.kind == core::kKindProvider) {
+    OD_TRY(auto decoded, core::decodeProvider(observedObjectJson(entry)));
+    auto provider = std::make_shared<core::Provider>(std::move(decoded.resource));
+    view.deleting = provider->metadata.deletion_timestamp.has_value();
+    view.label = std::string(core::kLabelProvider);
+    view.base = core::providerBaseName(*provider);
+    view.name_prefix = providerNamePrefix(view.base);
+    view.plan = [provider](const std::vector<core::Version>& existing,
+                           core::Clock::TimePoint now, core::Random& random) {
+      return core::planProvider(*provider, existing, now, random).children;
+    };
+    return view;
+  }
+  OD_TRY(auto module, observedModule(entry));
+  auto shared = std::make_shared<core::Module>(std::move(module));
+  view.deleting = shared->metadata.deletion_timestamp.has_value();
+  view.label = std::string(core::kLabelModule);
+  view.base = core::moduleBaseName(*shared);
+  view.name_prefix = view.base + "-";
+  view.plan = [shared](const std::vector<core::Version>& existing, core::Clock::TimePoint now,
+                       core::Random& random) {
+    return core::planModule(*shared, existing, now, random).children;
+  };
+  return view;
+}
+
 }  // namespace
 
 core::AppendRecord ModuleController::syncRecord(const proj::ResourceEntry& version,
@@ -71,26 +126,25 @@ core::AppendRecord ModuleController::syncRecord(const proj::ResourceEntry& versi
   return toAppendRecord(streams::kWork, makeEnvelope(data, std::move(meta)));
 }
 
-void ModuleController::planModule(const proj::ResourceEntry& entry, Plan& plan) {
-  auto module = observedModule(entry);
-  if (!module.ok()) {
+void ModuleController::planParent(const proj::ResourceEntry& entry, Plan& plan) {
+  auto parent = parentView(entry);
+  if (!parent.ok()) {
     ++metrics_.undecodable;
-    rt_.logger.warn("event=ModuleUndecodable key={} error=\"{}\"", plan.key,
-                    module.error().describe());
+    rt_.logger.warn("event=ParentUndecodable key={} error=\"{}\"", plan.key,
+                    parent.error().describe());
     return;
   }
-  if (module->metadata.deletion_timestamp) {
+  if (parent->deleting) {
     return;  // its Versions go with it (owner references)
   }
-  const std::string base = core::moduleBaseName(*module);
   std::vector<core::Version> existing;
   std::map<std::string, const proj::ResourceEntry*> by_name;
   for (const auto* e : state_.list(core::kKindVersion, entry.key.name_space)) {
     // Labelled for it; or named like its children, so that a Version of the same name that
     // is not its own is reported instead of failing every create with AlreadyExists.
-    auto label = e->object.labels.find(std::string(core::kLabelModule));
-    const bool labelled = label != e->object.labels.end() && label->second == base;
-    if (!labelled && e->key.name.rfind(base + "-", 0) != 0) {
+    auto label = e->object.labels.find(parent->label);
+    const bool labelled = label != e->object.labels.end() && label->second == parent->base;
+    if (!labelled && e->key.name.rfind(parent->name_prefix, 0) != 0) {
       continue;
     }
     auto v = observedVersion(*e);
@@ -101,12 +155,11 @@ void ModuleController::planModule(const proj::ResourceEntry& entry, Plan& plan) 
     by_name[e->key.name] = e;
     existing.push_back(std::move(v).value());
   }
-  core::ModulePlan mp = core::planModule(*module, existing, rt_.clock.now(), rt_.random);
-  core::ChildrenPlan& c = mp.children;
+  const core::ChildrenPlan c = parent->plan(existing, rt_.clock.now(), rt_.random);
   for (const auto& problem : c.problems) {
-    rt_.logger.debug("event=ModulePlanProblem key={} problem=\"{}\"", plan.key, problem);
+    rt_.logger.debug("event=ChildrenPlanProblem key={} problem=\"{}\"", plan.key, problem);
   }
-  applyChildrenPlan(entry, mp.children, existing, by_name, plan);
+  applyChildrenPlan(entry, c, existing, by_name, plan);
 }
 
 void ModuleController::applyChildrenPlan(
@@ -161,8 +214,7 @@ void ModuleController::applyChildrenPlan(
       },
       plan);
   if (!c.parent_patch.empty()) {
-    addPatch(std::string(core::kKindModule), entry, c.parent_patch, true, &metrics_.spec_patches,
-             plan);
+    addPatch(entry.key.kind, entry, c.parent_patch, true, &metrics_.spec_patches, plan);
   }
   if (!c.status_patch.empty()) {
     plan.steps.push_back(ChainStep{
