@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "events/codec.h"
+#include "events/worker/provider_sync.h"
 #include "events/worker/sync_plan.h"
 
 namespace od::events {
@@ -319,6 +320,10 @@ core::CancelablePtr VersionSyncHandler::handle(const Envelope& event, const core
     rt_.logger.warn("event=WorkIgnored id={} type={} key={} entry={}", event.id, event.type, event.key, raw.id);
     done(std::vector<core::AppendRecord>{});
     return core::completedHandle();
+  }
+  if (provider_source_ != nullptr && verifier_ != nullptr && isProviderRequest(event)) {
+    return startProviderSync(ProviderSyncDeps{rt_, *provider_source_, *verifier_, store_, config_, metrics_}, event,
+                             std::move(done));
   }
   auto job = std::make_unique<Job>(*this, event, std::move(done));
   job->start();

@@ -22,13 +22,15 @@
 //   the due set at now + backoff(attempt) (deterministic id, so rescheduling is idempotent)
 //   and a VersionSyncFailed{retryable, nextAttemptAt} fact is returned; after that, or for
 //   any other error (tag not found, archive rejected, permission, invalid spec, provider
-//   Versions, which are not implemented yet), a terminal VersionSyncFailed{retryable=false}
-//   whose reason says what an operator must look at. Only a failing schedule() or an
+//   Versions when setProviderSync() was not given a source and a verifier), a terminal
+//   VersionSyncFailed{retryable=false} whose reason says what an operator must look at. Only a failing schedule() or an
 //   undecodable event reaches the Consumer as an error (retried locally / parked).
 // - Temp files ("<work_dir>/.od-sync-<random>.download|.pkg") are removed when a request
 //   ends, whatever the outcome (also when the handle is dropped; a pool job still running
 //   then may finish its file afterwards). prepareWorkDir() at startup removes what a killed
 //   or cancelled request left. Removing them is one unlink each on the loop thread.
+// - Provider Versions go to the provider path (provider_sync.h) once setProviderSync() has
+//   given a ProviderSource and a SignatureVerifier: verify SHA256SUMS, then the zip, then put.
 // - Event types other than VersionSyncRequested are acknowledged without results (warned).
 // Thread affinity: loop thread only. Ownership: the Runtime's referents, *source, *packager
 // and *store must outlive the handler; handles returned by handle() must not outlive it.
@@ -41,6 +43,7 @@
 #include "core/ports/object_store.h"
 #include "core/ports/packager.h"
 #include "core/ports/sources.h"
+#include "core/ports/verifier.h"
 #include "events/consumer.h"
 #include "events/runtime.h"
 #include "events/scheduler.h"
@@ -82,6 +85,15 @@ class VersionSyncHandler final : public Handler {
 
   const VersionSyncMetrics& metrics() const { return metrics_; }
 
+  // Enables provider Versions (provider_sync.h): with both set, a request whose spec.type is
+  // Provider is resolved, verified and stored through *source and *verifier; with either null
+  // (the default), provider Versions stay a terminal failure. Call before the first handle().
+  // *source and *verifier must outlive the handler.
+  void setProviderSync(core::ProviderSource* source, core::SignatureVerifier* verifier) {
+    provider_source_ = source;
+    verifier_ = verifier;
+  }
+
   class Job;  // one request in flight (version_sync.cc)
 
  private:
@@ -92,6 +104,8 @@ class VersionSyncHandler final : public Handler {
   core::ObjectStore& store_;
   VersionSyncConfig config_;
   VersionSyncMetrics metrics_;
+  core::ProviderSource* provider_source_ = nullptr;  // not owned; null: providers refused
+  core::SignatureVerifier* verifier_ = nullptr;      // not owned
 };
 
 // Creates work_dir if missing and removes kSyncTempPrefix files in it older than
