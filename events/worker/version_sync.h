@@ -23,8 +23,9 @@
 //   and a VersionSyncFailed{retryable, nextAttemptAt} fact is returned; after that, or for
 //   any other error (tag not found, archive rejected, permission, invalid spec, provider
 //   Versions when setProviderSync() was not given a source and a verifier), a terminal
-//   VersionSyncFailed{retryable=false} whose reason says what an operator must look at. Only a failing schedule() or an
-//   undecodable event reaches the Consumer as an error (retried locally / parked).
+//   VersionSyncFailed{retryable=false} whose reason says what an operator must look at.
+//   Only a failing schedule() or an undecodable event reaches the Consumer as an error
+//   (retried locally / parked).
 // - Temp files ("<work_dir>/.od-sync-<random>.download|.pkg") are removed when a request
 //   ends, whatever the outcome (also when the handle is dropped; a pool job still running
 //   then may finish its file afterwards). prepareWorkDir() at startup removes what a killed
