@@ -32,6 +32,8 @@
 #include "adapters/main/single_active.h"
 #include "adapters/stats/stats_projection.h"
 #include "adapters/stats/stream_download_recorder.h"
+#include "adapters/registry/opentofu_registry_source.h"
+#include "adapters/sign/gpgme_verifier.h"
 #include "adapters/storage/fs/fs_object_store.h"
 #include "adapters/valkey/valkey_event_log.h"
 #include "adapters/valkey/valkey_lease.h"
@@ -204,6 +206,8 @@ class Registry {
 
   std::unique_ptr<github::GithubModuleSource> github_;
   std::unique_ptr<archive::ArchivePackager> packager_;
+  std::unique_ptr<registry::OpenTofuRegistrySource> provider_source_;
+  std::unique_ptr<sign::GpgmeVerifier> verifier_;
   std::unique_ptr<events::VersionSyncHandler> sync_handler_;
   std::unique_ptr<events::Consumer> worker_;
   core::CancelablePtr sweep_call_;
@@ -380,6 +384,20 @@ core::Status Registry::startWorker() {
   vc.storage_root = options_.storage_root;
   sync_handler_ = std::make_unique<events::VersionSyncHandler>(runtime_, *github_, *packager_,
                                                                *objects_, vc);
+  // Providers: resolved through the OpenTofu-protocol registry, verified (signature over
+  // SHA256SUMS, the zip's hash listed under its file name) before anything is stored.
+  registry::RegistryOptions ro;
+  ro.base_url = options_.provider_registry_url;
+  ro.allow_plain_http = options_.allow_plain_http;
+  ro.upstream_allow = options_.upstream_allow;
+  auto providers = registry::OpenTofuRegistrySource::create(loop_, ro);
+  if (!providers.ok()) {
+    return core::makeError(providers.error().code,
+                           "--provider-registry-url: " + providers.error().message);
+  }
+  provider_source_ = std::move(providers).value();
+  verifier_ = std::make_unique<sign::GpgmeVerifier>(loop_, *pool_);
+  sync_handler_->setProviderSync(provider_source_.get(), verifier_.get());
   events::ConsumerConfig wc;
   wc.stream = std::string(events::streams::kWork);
   wc.group = "workers";
