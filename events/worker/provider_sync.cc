@@ -13,18 +13,13 @@
 #include "core/storage_key.h"
 #include "events/codec.h"
 #include "events/scheduler.h"
+#include "events/worker/sync_job.h"
 #include "events/worker/sync_plan.h"
 
 namespace od::events {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 core::Error invalid(std::string message) { return core::makeError(core::Errc::Invalid, std::move(message)); }
 
@@ -35,39 +30,11 @@ struct ProviderPlan {
   core::ProviderAddress address;
 };
 
-// The Version behind "Version/<ns>/<name>" + the request's spec, parsed whole so the
-// resource's own validation applies.
-core::Result<core::Version> parseRequestVersion(const Envelope& event, const VersionSyncRequested& request) {
-  const std::string_view key = event.key;
-  const size_t first = key.find('/');
-  const size_t second = first == std::string_view::npos ? first : key.find('/', first + 1);
-  if (second == std::string_view::npos || key.substr(0, first) != core::kKindVersion ||
-      key.find('/', second + 1) != std::string_view::npos) {
-    return invalid("event key '" + std::string(key) + "' is not Version/<namespace>/<name>");
-  }
-  core::JsonWriter w;
-  w.beginObject();
-  w.member("apiVersion", core::kApiVersion).member("kind", core::kKindVersion);
-  w.key("metadata").beginObject();
-  w.member("name", key.substr(second + 1)).member("namespace", key.substr(first + 1, second - first - 1));
-  w.endObject();
-  w.key("spec").raw(request.spec);
-  w.endObject();
-  auto version = core::parseVersion(w.take());
-  if (!version.ok()) {
-    return invalid("invalid Version: " + version.error().message);
-  }
-  return version;
-}
-
 core::Result<ProviderPlan> planProvider(const Envelope& event, const VersionSyncRequested& request,
                                         std::string_view storage_root) {
-  OD_TRY(core::Version version, parseRequestVersion(event, request));
+  OD_TRY(core::Version version, requestVersion(event, request));
   ProviderPlan plan;
   plan.spec = std::move(version.spec);
-  if (request.attempt < 1) {
-    return invalid("attempt " + std::to_string(request.attempt) + " is not a positive number");
-  }
   if (!plan.spec.provider_config_ref) {
     return invalid("spec.providerConfigRef is required for a provider Version");
   }
@@ -78,15 +45,9 @@ core::Result<ProviderPlan> planProvider(const Envelope& event, const VersionSync
   if (plan.spec.operating_system.empty() || plan.spec.architecture.empty()) {
     return invalid("spec.operatingSystem and spec.architecture are required for a provider Version");
   }
-  if (!plan.spec.file_name) {
-    return invalid("spec.fileName is not set yet (the reconciler fixes it before a sync)");
-  }
-  plan.file_name = *plan.spec.file_name;
-  auto object_key = core::artifactKey(plan.spec, storage_root);
-  if (!object_key.ok()) {
-    return invalid("no storage location: " + object_key.error().message);
-  }
-  plan.object_key = std::move(*object_key);
+  OD_TRY(StoredAs stored, storedAs(plan.spec, request.attempt, storage_root));
+  plan.file_name = std::move(stored.file_name);
+  plan.object_key = std::move(stored.object_key);
   plan.address.name_space = config.namespace_.value_or("hashicorp");
   plan.address.type = *config.name;
   return plan;
@@ -94,18 +55,16 @@ core::Result<ProviderPlan> planProvider(const Envelope& event, const VersionSync
 
 // One provider request in flight; the handle startProviderSync returns. Destroying it
 // cancels the current port call and removes the temp download.
-class ProviderJob final : public core::Cancelable {
+class ProviderJob final : public SyncJob {
  public:
   ProviderJob(ProviderSyncDeps deps, const Envelope& event, Handler::Done done)
-      : d_(deps), event_(event), done_(std::move(done)), alive_(std::make_shared<bool>(true)) {}
+      : SyncJob(std::move(done)), d_(deps), event_(event) {}
   ~ProviderJob() override {
-    *alive_ = false;
-    call_.reset();
+    drop();
     removeDownload();
   }
   void cancel() override {
-    done_ = nullptr;
-    call_.reset();
+    drop();
     removeDownload();
   }
 
@@ -113,16 +72,6 @@ class ProviderJob final : public core::Cancelable {
 
  private:
   enum class Stage { Resolve, Shasums, Signature, Verify, Download, Store };
-
-  template <typename Start>
-  void step(Start call) {
-    const std::weak_ptr<bool> alive = alive_;
-    const uint64_t seq = ++seq_;
-    auto handle = call();
-    if (!alive.expired() && *alive.lock() && seq_ == seq && done_) {
-      call_ = std::move(handle);
-    }
-  }
 
   void resolve();
   void fetchShasums();
@@ -135,7 +84,7 @@ class ProviderJob final : public core::Cancelable {
   void succeed();
   void fail(Stage stage, const core::Error& error);
   void failTerminal(std::string reason);
-  void finish(core::Result<std::vector<core::AppendRecord>> result);
+  void conclude(std::string reason, bool retryable);
   void removeDownload() {
     if (!download_path_.empty()) {
       std::error_code ec;
@@ -147,10 +96,6 @@ class ProviderJob final : public core::Cancelable {
 
   ProviderSyncDeps d_;
   Envelope event_;
-  Handler::Done done_;
-  std::shared_ptr<bool> alive_;
-  uint64_t seq_ = 0;
-  core::CancelablePtr call_;
   VersionSyncRequested data_;
   ProviderPlan plan_;
   core::ProviderPackage package_;
@@ -174,7 +119,7 @@ void ProviderJob::start() {
     return;
   }
   plan_ = std::move(*plan);
-  download_path_ = d_.config.work_dir + "/" + std::string(kSyncTempPrefix) + hex64(d_.rt.random.next()) + ".download";
+  download_path_ = tempBase(d_.config.work_dir, d_.rt.random.next()) + ".download";
   log().debug("event=ProviderSyncStarted id={} key={} corr={} generation={} attempt={} provider={}/{} platform={}_{}",
               event_.id, event_.key, event_.corr, data_.generation, data_.attempt, plan_.address.name_space,
               plan_.address.type, plan_.spec.operating_system, plan_.spec.architecture);
@@ -298,15 +243,11 @@ void ProviderJob::onStored(bool replace, core::Result<core::PutResult> result) {
 
 void ProviderJob::succeed() {
   removeDownload();
-  const int64_t ts = nowMs();
-  ArtifactStored stored{data_.generation, plan_.file_name, plan_.object_key, file_.sha256.base64(), file_.size};
-  VersionSynced synced{data_.generation, plan_.file_name, file_.sha256.base64(), file_.size, data_.attempt};
-  std::vector<core::AppendRecord> facts;
-  facts.push_back(factRecord(d_.config.facts_stream, event_, data_, stored, ts));
-  facts.push_back(factRecord(d_.config.facts_stream, event_, data_, synced, ts));
+  auto facts = storedFacts(d_.config.facts_stream, event_, data_, plan_.file_name, plan_.object_key,
+                           file_.sha256, file_.size, nowMs());
   ++d_.metrics.synced;
   log().debug("event=VersionSynced id={} key={} corr={} object={} checksum={} bytes={}", event_.id, event_.key,
-              event_.corr, plan_.object_key, stored.checksum, stored.size);
+              event_.corr, plan_.object_key, file_.sha256.base64(), file_.size);
   finish(std::move(facts));
 }
 
@@ -335,58 +276,19 @@ void ProviderJob::fail(Stage stage, const core::Error& error) {
       reason = "storing " + plan_.object_key + " failed: " + error.message;
       break;
   }
-  if (!error.retryable()) {
-    failTerminal(std::move(reason));
-    return;
-  }
-  if (data_.attempt >= d_.config.max_attempts) {
-    failTerminal(reason + " (attempt " + std::to_string(data_.attempt) + " of " +
-                 std::to_string(d_.config.max_attempts) + ", giving up)");
-    return;
-  }
+  conclude(std::move(reason), error.retryable());
+}
+
+void ProviderJob::failTerminal(std::string reason) { conclude(std::move(reason), false); }
+
+void ProviderJob::conclude(std::string reason, bool retryable) {
   removeDownload();
-  const auto delay = backoff(static_cast<uint64_t>(data_.attempt), d_.config.retry, d_.rt.random.next());
-  const auto due_at = d_.rt.clock.now() + delay;
-  const int64_t ts = nowMs();
-  VersionSyncFailed failed{data_.generation, reason, true, data_.attempt, core::unixMillis(due_at)};
-  auto fact = factRecord(d_.config.facts_stream, event_, data_, failed, ts);
-  auto retry = retryRecord(d_.config.work_stream, event_, data_, ts);
-  log().warn("event=VersionSyncRetry id={} key={} corr={} attempt={} retry_ms={} reason=\"{}\"", event_.id,
-             event_.key, event_.corr, data_.attempt, delay.count(), reason);
+  FailurePlan plan = planFailure(retryRulesOf(d_.config), event_, data_, std::move(reason), retryable,
+                                 d_.rt.clock.now(), d_.rt.random);
   step([&] {
-    return d_.rt.log.schedule(core::DueRecord{due_at, std::move(retry)},
-                              [this, fact = std::move(fact)](core::Status status) mutable {
-                                if (!status.ok()) {
-                                  finish(status.error());  // the Consumer retries the entry
-                                  return;
-                                }
-                                ++d_.metrics.retries;
-                                std::vector<core::AppendRecord> facts;
-                                facts.push_back(std::move(fact));
-                                finish(std::move(facts));
-                              });
+    return answerFailure(std::move(plan), event_, data_, d_.rt, d_.metrics,
+                         [this](core::Result<std::vector<core::AppendRecord>> r) { finish(std::move(r)); });
   });
-}
-
-void ProviderJob::failTerminal(std::string reason) {
-  removeDownload();
-  ++d_.metrics.failed;
-  log().warn("event=VersionSyncFailed id={} key={} corr={} attempt={} reason=\"{}\"", event_.id, event_.key,
-             event_.corr, data_.attempt, reason);
-  VersionSyncFailed failed{data_.generation, std::move(reason), false, data_.attempt, std::nullopt};
-  std::vector<core::AppendRecord> facts;
-  facts.push_back(factRecord(d_.config.facts_stream, event_, data_, failed, nowMs()));
-  finish(std::move(facts));
-}
-
-// Calls done last: the Consumer may destroy this job inside it.
-void ProviderJob::finish(core::Result<std::vector<core::AppendRecord>> result) {
-  if (!done_) {
-    return;
-  }
-  Handler::Done done = std::move(done_);
-  done_ = nullptr;
-  done(std::move(result));
 }
 
 }  // namespace
@@ -399,7 +301,7 @@ bool isProviderRequest(const Envelope& event) {
   if (!data.ok()) {
     return false;
   }
-  auto version = parseRequestVersion(event, *data);
+  auto version = requestVersion(event, *data);
   return version.ok() && version->spec.type == core::kVersionTypeProvider;
 }
 

@@ -9,18 +9,13 @@
 
 #include "events/codec.h"
 #include "events/worker/provider_sync.h"
+#include "events/worker/sync_job.h"
 #include "events/worker/sync_plan.h"
 
 namespace od::events {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 void removeQuietly(const std::string& path) {
   std::error_code ec;
@@ -36,19 +31,17 @@ std::string_view contentType(core::ArtifactFormat format) {
 // One request in flight: decode -> (fetch ->) package -> put [-> stat | put(replace)] ->
 // facts, or a failure fact (+ a scheduled retry). It is the handle handle() returns:
 // destroying it cancels the current call and removes the temp files.
-class VersionSyncHandler::Job final : public core::Cancelable {
+class VersionSyncHandler::Job final : public SyncJob {
  public:
   Job(VersionSyncHandler& owner, const Envelope& event, Done done)
-      : h_(owner), event_(event), done_(std::move(done)), alive_(std::make_shared<bool>(true)) {}
+      : SyncJob(std::move(done)), h_(owner), event_(event) {}
   ~Job() override {
-    *alive_ = false;
-    call_.reset();
+    drop();
     removeTempFiles();
   }
 
   void cancel() override {
-    done_ = nullptr;
-    call_.reset();
+    drop();
     removeTempFiles();
   }
 
@@ -56,18 +49,6 @@ class VersionSyncHandler::Job final : public core::Cancelable {
 
  private:
   enum class Stage { Fetch, Package, Store };
-
-  // Runs `call` (which starts one port call) and keeps its handle, unless the completion
-  // already ran inside it (a synchronous port) or ended this job.
-  template <typename Start>
-  void step(Start call) {
-    const std::weak_ptr<bool> alive = alive_;
-    const uint64_t seq = ++seq_;
-    auto handle = call();
-    if (!alive.expired() && *alive.lock() && seq_ == seq && done_) {
-      call_ = std::move(handle);
-    }
-  }
 
   void fetch();
   void onFetched(core::Result<core::FetchedFile> result);
@@ -79,7 +60,7 @@ class VersionSyncHandler::Job final : public core::Cancelable {
   void succeed();
   void fail(Stage stage, const core::Error& error);
   void failTerminal(std::string reason);
-  void finish(core::Result<std::vector<core::AppendRecord>> result);
+  void conclude(std::string reason, bool retryable);
   void removeTempFiles() {
     if (!download_path_.empty()) {
       removeQuietly(download_path_);
@@ -93,10 +74,6 @@ class VersionSyncHandler::Job final : public core::Cancelable {
 
   VersionSyncHandler& h_;
   Envelope event_;
-  Done done_;
-  std::shared_ptr<bool> alive_;
-  uint64_t seq_ = 0;
-  core::CancelablePtr call_;
   VersionSyncRequested data_;
   SyncPlan plan_;
   std::string download_path_;
@@ -119,7 +96,7 @@ void VersionSyncHandler::Job::start() {
     return;
   }
   plan_ = std::move(*plan);
-  const std::string base = h_.config_.work_dir + "/" + std::string(kSyncTempPrefix) + hex64(h_.rt_.random.next());
+  const std::string base = tempBase(h_.config_.work_dir, h_.rt_.random.next());
   out_path_ = base + ".pkg";
   log().debug("event=VersionSyncStarted id={} key={} corr={} generation={} attempt={} object={}", event_.id,
               event_.key, event_.corr, data_.generation, data_.attempt, plan_.object_key);
@@ -225,17 +202,11 @@ void VersionSyncHandler::Job::onConflict(core::Error conflict) {
 
 void VersionSyncHandler::Job::succeed() {
   removeTempFiles();
-  const int64_t ts = nowMs();
-  ArtifactStored stored{data_.generation, plan_.file_name, plan_.object_key, artifact_.sha256.base64(),
-                        artifact_.size};
-  VersionSynced synced{data_.generation, plan_.file_name, artifact_.sha256.base64(), artifact_.size,
-                       data_.attempt};
-  std::vector<core::AppendRecord> facts;
-  facts.push_back(factRecord(h_.config_.facts_stream, event_, data_, stored, ts));
-  facts.push_back(factRecord(h_.config_.facts_stream, event_, data_, synced, ts));
+  auto facts = storedFacts(h_.config_.facts_stream, event_, data_, plan_.file_name, plan_.object_key,
+                           artifact_.sha256, artifact_.size, nowMs());
   ++h_.metrics_.synced;
   log().debug("event=VersionSynced id={} key={} corr={} object={} checksum={} bytes={}", event_.id, event_.key,
-              event_.corr, plan_.object_key, stored.checksum, stored.size);
+              event_.corr, plan_.object_key, artifact_.sha256.base64(), artifact_.size);
   finish(std::move(facts));
 }
 
@@ -254,58 +225,19 @@ void VersionSyncHandler::Job::fail(Stage stage, const core::Error& error) {
       reason = "storing " + plan_.object_key + " failed: " + error.message;
       break;
   }
-  if (!error.retryable()) {
-    failTerminal(std::move(reason));
-    return;
-  }
-  if (data_.attempt >= h_.config_.max_attempts) {
-    failTerminal(reason + " (attempt " + std::to_string(data_.attempt) + " of " +
-                 std::to_string(h_.config_.max_attempts) + ", giving up)");
-    return;
-  }
+  conclude(std::move(reason), error.retryable());
+}
+
+void VersionSyncHandler::Job::failTerminal(std::string reason) { conclude(std::move(reason), false); }
+
+void VersionSyncHandler::Job::conclude(std::string reason, bool retryable) {
   removeTempFiles();
-  const auto delay = backoff(static_cast<uint64_t>(data_.attempt), h_.config_.retry, h_.rt_.random.next());
-  const auto due_at = h_.rt_.clock.now() + delay;
-  const int64_t ts = nowMs();
-  VersionSyncFailed failed{data_.generation, reason, true, data_.attempt, core::unixMillis(due_at)};
-  auto fact = factRecord(h_.config_.facts_stream, event_, data_, failed, ts);
-  auto retry = retryRecord(h_.config_.work_stream, event_, data_, ts);
-  log().warn("event=VersionSyncRetry id={} key={} corr={} attempt={} retry_ms={} reason=\"{}\"", event_.id,
-             event_.key, event_.corr, data_.attempt, delay.count(), reason);
+  FailurePlan plan = planFailure(retryRulesOf(h_.config_), event_, data_, std::move(reason), retryable,
+                                 h_.rt_.clock.now(), h_.rt_.random);
   step([&] {
-    return h_.rt_.log.schedule(core::DueRecord{due_at, std::move(retry)},
-                               [this, fact = std::move(fact)](core::Status status) mutable {
-                                 if (!status.ok()) {
-                                   finish(status.error());  // the Consumer retries the entry
-                                   return;
-                                 }
-                                 ++h_.metrics_.retries;
-                                 std::vector<core::AppendRecord> facts;
-                                 facts.push_back(std::move(fact));
-                                 finish(std::move(facts));
-                               });
+    return answerFailure(std::move(plan), event_, data_, h_.rt_, h_.metrics_,
+                         [this](core::Result<std::vector<core::AppendRecord>> r) { finish(std::move(r)); });
   });
-}
-
-void VersionSyncHandler::Job::failTerminal(std::string reason) {
-  removeTempFiles();
-  ++h_.metrics_.failed;
-  log().warn("event=VersionSyncFailed id={} key={} corr={} attempt={} reason=\"{}\"", event_.id, event_.key,
-             event_.corr, data_.attempt, reason);
-  VersionSyncFailed failed{data_.generation, std::move(reason), false, data_.attempt, std::nullopt};
-  std::vector<core::AppendRecord> facts;
-  facts.push_back(factRecord(h_.config_.facts_stream, event_, data_, failed, nowMs()));
-  finish(std::move(facts));
-}
-
-// Calls done last: the Consumer may destroy this job inside it.
-void VersionSyncHandler::Job::finish(core::Result<std::vector<core::AppendRecord>> result) {
-  if (!done_) {
-    return;
-  }
-  Done done = std::move(done_);
-  done_ = nullptr;
-  done(std::move(result));
 }
 
 VersionSyncHandler::VersionSyncHandler(Runtime runtime, core::ModuleSource& source, core::Packager& packager,
@@ -357,6 +289,38 @@ core::Result<size_t> prepareWorkDir(const std::string& work_dir, std::chrono::se
     return core::makeError(core::Errc::Unavailable, "cannot read work directory " + work_dir + ": " + ec.message());
   }
   return removed;
+}
+
+RetryRules retryRulesOf(const VersionSyncConfig& config) {
+  return RetryRules{config.retry, config.max_attempts, config.facts_stream, config.work_stream};
+}
+
+core::CancelablePtr answerFailure(FailurePlan plan, const Envelope& event,
+                                  const VersionSyncRequested& data, Runtime& rt,
+                                  VersionSyncMetrics& metrics, Handler::Done done) {
+  if (!plan.retry) {
+    ++metrics.failed;
+    rt.logger.warn("event=VersionSyncFailed id={} key={} corr={} attempt={} reason=\"{}\"", event.id,
+                   event.key, event.corr, data.attempt, plan.reason);
+    std::vector<core::AppendRecord> facts;
+    facts.push_back(std::move(plan.fact));
+    done(std::move(facts));
+    return nullptr;
+  }
+  rt.logger.warn("event=VersionSyncRetry id={} key={} corr={} attempt={} retry_ms={} reason=\"{}\"",
+                 event.id, event.key, event.corr, data.attempt, plan.delay.count(), plan.reason);
+  return rt.log.schedule(std::move(*plan.retry),
+                         [&metrics, fact = std::move(plan.fact), done = std::move(done)](
+                             core::Status status) mutable {
+                           if (!status.ok()) {
+                             done(status.error());
+                             return;
+                           }
+                           ++metrics.retries;
+                           std::vector<core::AppendRecord> facts;
+                           facts.push_back(std::move(fact));
+                           done(std::move(facts));
+                         });
 }
 
 }  // namespace od::events

@@ -45,10 +45,12 @@
 #include "core/ports/packager.h"
 #include "core/ports/sources.h"
 #include "core/ports/verifier.h"
+#include "events/codec.h"
 #include "events/consumer.h"
 #include "events/runtime.h"
 #include "events/scheduler.h"
 #include "events/streams.h"
+#include "events/worker/sync_plan.h"
 
 namespace od::events {
 
@@ -69,8 +71,19 @@ struct VersionSyncMetrics {
   uint64_t ignored = 0;           // other event types
 };
 
-// The file names this handler uses under work_dir start with this.
-inline constexpr std::string_view kSyncTempPrefix = ".od-sync-";
+// Shared by the module and the provider jobs (sync_plan.h's planFailure() decides; these
+// carry it out).
+struct RetryRules;
+struct FailurePlan;
+// The retry part of the config.
+RetryRules retryRulesOf(const VersionSyncConfig& config);
+// Answers a failed request: a terminal failure is counted, logged and answered at once (the
+// handle is null); a retry is scheduled in the due set first and answered with its fact
+// once scheduled (a failed schedule answers with the error: the Consumer retries the entry).
+core::CancelablePtr answerFailure(FailurePlan plan, const Envelope& event,
+                                  const VersionSyncRequested& data, Runtime& rt,
+                                  VersionSyncMetrics& metrics, Handler::Done done);
+
 
 class VersionSyncHandler final : public Handler {
  public:

@@ -162,5 +162,73 @@ TEST(SyncRecords, RetryIsTheNextAttemptWithAStableId) {
   EXPECT_EQ(next->spec, data.spec);
 }
 
+class CountingRandom final : public core::Random {
+ public:
+  uint64_t next() override {
+    ++draws;
+    return 0;
+  }
+  int draws = 0;
+};
+
+TEST(SyncRecords, AFailureIsRetriedWhileAttemptsRemainThenTerminal) {
+  TestVersion v;
+  auto e = requestFor(v);
+  auto data = events::decodeAs<events::VersionSyncRequested>(e).value();  // attempt 2
+  events::RetryRules rules{events::BackoffPolicy{std::chrono::seconds(10), std::chrono::seconds(600), 0},
+                           3, "od:{ctl}:facts", "od:{ctl}:work"};
+  CountingRandom random;
+  const auto now = core::Clock::TimePoint(std::chrono::seconds(1700000000));
+  auto retry = events::planFailure(rules, e, data, "upstream 503", true, now, random);
+  ASSERT_TRUE(retry.retry.has_value());
+  EXPECT_EQ(retry.delay, std::chrono::seconds(20));  // attempt 2: base doubled once
+  EXPECT_EQ(retry.retry->due_at, now + std::chrono::seconds(20));
+  EXPECT_EQ(retry.retry->record.stream, "od:{ctl}:work");
+  EXPECT_EQ(random.draws, 1);
+  auto fact = events::decodeAs<events::VersionSyncFailed>(events::decodeEnvelope(retry.fact.fields).value());
+  ASSERT_TRUE(fact.ok());
+  EXPECT_TRUE(fact->retryable);
+  EXPECT_EQ(fact->next_attempt_at, core::unixMillis(now + std::chrono::seconds(20)));
+
+  data.attempt = 3;  // the last one
+  auto last = events::planFailure(rules, e, data, "upstream 503", true, now, random);
+  EXPECT_FALSE(last.retry.has_value());
+  EXPECT_EQ(last.reason, "upstream 503 (attempt 3 of 3, giving up)");
+  EXPECT_EQ(random.draws, 1);  // no jitter drawn for a terminal failure
+  auto terminal = events::planFailure(rules, e, data, "tag not found", false, now, random);
+  EXPECT_FALSE(terminal.retry.has_value());
+  EXPECT_EQ(terminal.reason, "tag not found");
+  auto t = events::decodeAs<events::VersionSyncFailed>(events::decodeEnvelope(terminal.fact.fields).value());
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t->retryable);
+  EXPECT_FALSE(t->next_attempt_at.has_value());
+}
+
+TEST(SyncRecords, StoredFactsAreArtifactStoredThenVersionSynced) {
+  TestVersion v;
+  auto e = requestFor(v);
+  auto data = events::decodeAs<events::VersionSyncRequested>(e).value();
+  core::Sha256 sha{};
+  auto facts = events::storedFacts("od:{ctl}:facts", e, data, "f.zip", "vpc/f.zip", sha, 42, 7);
+  ASSERT_EQ(facts.size(), 2u);
+  auto first = events::decodeEnvelope(facts[0].fields).value();
+  auto second = events::decodeEnvelope(facts[1].fields).value();
+  EXPECT_EQ(first.type, "ArtifactStored");
+  EXPECT_EQ(second.type, "VersionSynced");
+  auto synced = events::decodeAs<events::VersionSynced>(second).value();
+  EXPECT_EQ(synced.checksum, sha.base64());
+  EXPECT_EQ(synced.size, 42u);
+  EXPECT_EQ(synced.attempt, 2);
+}
+
+TEST(SyncPlan, TempFilesAreNamedUnderTheWorkDir) {
+  EXPECT_EQ(events::tempBase("/w", 0xabc), "/w/.od-sync-0000000000000abc");
+  TestVersion v;
+  auto spec = plan(v)->spec;
+  EXPECT_FALSE(events::storedAs(spec, 0, "/data").ok());
+  spec.file_name.reset();
+  EXPECT_FALSE(events::storedAs(spec, 1, "/data").ok());
+}
+
 }  // namespace
 }  // namespace od::tests
