@@ -35,6 +35,10 @@ namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kFileChunk = 256 * 1024;
+// Under TLS a chunk is copied into the item's buffer: kept below glibc's mmap threshold
+// (128 KiB), so the buffer comes from the heap instead of a fresh mmap (and page faults)
+// per response.
+constexpr size_t kTlsFileChunk = 64 * 1024;
 
 }  // namespace
 
@@ -227,6 +231,14 @@ bool Connection::flush() {
 }
 
 bool Connection::flushItem(OutItem& item) {
+  if (ssl_ && item.off == 0 && item.file && item.file->length() > 0 && item.bytes.size() < kTlsFileChunk) {
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(item.file->length(), kTlsFileChunk - item.bytes.size()));
+    if (appendFileChunk(item, want).status != Io::Ok) {
+      closeNow();
+      return false;
+    }
+  }
   while (true) {
     if (item.off < item.bytes.size()) {
       IoResult r = writeSome(item.bytes.data() + item.off, item.bytes.size() - item.off);
@@ -433,21 +445,29 @@ Connection::IoResult Connection::writeSome(const char* buf, size_t len) {
   return IoResult{(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? Io::WouldBlock : Io::Error};
 }
 
+// TLS: the next `want` bytes of the item's file appended to its byte buffer (which SSL_write
+// then sends), so a response head and its first chunk leave in one write.
+Connection::IoResult Connection::appendFileChunk(OutItem& item, size_t want) {
+  FileBody& file = *item.file;
+  const size_t had = item.bytes.size();
+  item.bytes.resize(had + want);
+  ssize_t n = ::pread(file.fd(), item.bytes.data() + had, want, static_cast<off_t>(file.offset()));
+  if (n <= 0) {
+    item.bytes.resize(had);
+    return IoResult{Io::Error};  // the file shrank or vanished: the response cannot be completed
+  }
+  item.bytes.resize(had + static_cast<size_t>(n));
+  file.advance(static_cast<uint64_t>(n));
+  return IoResult{Io::Ok, static_cast<size_t>(n)};
+}
+
 // Plain: sendfile(2) straight from the page cache. TLS cannot use it, so the next chunk is
 // read into the item's byte buffer and goes out through SSL_write.
 Connection::IoResult Connection::sendFile(FileBody& file) {
-  size_t want = static_cast<size_t>(std::min<uint64_t>(file.length(), kFileChunk));
   if (ssl_) {
-    OutItem& item = out_.front();
-    item.bytes.resize(want);
-    ssize_t n = ::pread(file.fd(), item.bytes.data(), want, static_cast<off_t>(file.offset()));
-    if (n <= 0) {
-      return IoResult{Io::Error};  // the file shrank or vanished: the response cannot be completed
-    }
-    item.bytes.resize(static_cast<size_t>(n));
-    file.advance(static_cast<uint64_t>(n));
-    return IoResult{Io::Ok, static_cast<size_t>(n)};
+    return appendFileChunk(out_.front(), static_cast<size_t>(std::min<uint64_t>(file.length(), kTlsFileChunk)));
   }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(file.length(), kFileChunk));
   off_t offset = static_cast<off_t>(file.offset());
   ssize_t n = ::sendfile(fd_, file.fd(), &offset, want);
   if (n > 0) {

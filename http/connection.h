@@ -71,6 +71,7 @@ class Connection {
 
   IoResult readSome(char* buf, size_t len);
   IoResult writeSome(const char* buf, size_t len);
+  IoResult appendFileChunk(OutItem& item, size_t want);
   IoResult sendFile(FileBody& file);  // plain: sendfile(2); TLS: one chunk into `bytes`
   IoResult tlsResult(int rc, bool writing);
 
