@@ -20,9 +20,9 @@
 #include <spdlog/logger.h>
 
 #include <chrono>
-#include <deque>
 
 #include "adapters/devstore/local_resource_store.h"
+#include "adapters/kube/ordered_appender.h"
 #include "core/ports/clock.h"
 #include "core/ports/event_log.h"
 
@@ -57,10 +57,10 @@ class DevWatch {
   // Stops following the store; queued records are dropped.
   void stop();
 
-  size_t queued() const { return queue_.size(); }
+  size_t queued() const { return appender_.queued(); }
   // Nothing queued and no append in flight.
-  bool idle() const { return queue_.empty() && !append_call_; }
-  DevWatchStats stats() const { return stats_; }
+  bool idle() const { return appender_.idle(); }
+  DevWatchStats stats() const;
 
  private:
   void listAll(std::optional<int64_t> epoch);
@@ -68,20 +68,15 @@ class DevWatch {
   void queueObserved(const std::string& kind, const std::string& object,
                      std::optional<int64_t> epoch);
   void scheduleResync();
-  void flush();
-  void onAppended(size_t n, core::Result<std::vector<core::AppendResult>> r);
 
   LocalResourceStore& store_;
   core::EventLog& log_;
   core::Clock& clock_;
   DevWatchOptions options_;
   spdlog::logger* logger_;
-  std::deque<core::AppendRecord> queue_;
+  kube::OrderedAppender appender_;
   core::CancelablePtr subscription_;
-  core::CancelablePtr append_call_;
-  core::CancelablePtr append_timer_;
   core::CancelablePtr resync_timer_;
-  int failures_in_row_ = 0;
   DevWatchStats stats_;
 };
 

@@ -11,7 +11,19 @@ namespace od::adapters::kube {
 
 WatchAdapter::WatchAdapter(KubeClient& client, core::EventLog& log, Lease& lease,
                            core::Clock& clock, WatchAdapterOptions options)
-    : client_(client), log_(log), lease_(lease), clock_(clock), options_(std::move(options)) {
+    : client_(client),
+      log_(log),
+      lease_(lease),
+      clock_(clock),
+      options_(std::move(options)),
+      // Appends only while this process leads with a fresh lease; a stale one waits.
+      appender_(log_, clock_, client_.logger(),
+                OrderedAppenderOptions{options_.batch, options_.append_backoff_min,
+                                       options_.append_backoff_max},
+                [this] {
+                  using Gate = OrderedAppender::Gate;
+                  return !leader_ ? Gate::Stop : leaseFresh() ? Gate::Go : Gate::Later;
+                }) {
   if (options_.kinds.empty()) {
     options_.kinds = opendepotKinds();
   }
@@ -34,8 +46,7 @@ void WatchAdapter::stop() {
   leader_ = false;
   lease_timer_.reset();
   resync_timer_.reset();
-  append_timer_.reset();
-  append_call_.reset();
+  appender_.clear();
   if (was_leader) {
     lease_call_ = lease_.release(events::streams::leaseKey("watch"), options_.lease_token,
                                  [](core::Status) {});
@@ -93,13 +104,11 @@ void WatchAdapter::renew() {
 
 void WatchAdapter::loseLease() {
   ++stats_.lease_losses;
-  client_.logger().warn("event=WatchLeaseLost queued={}", queue_.size());
+  client_.logger().warn("event=WatchLeaseLost queued={}", appender_.queued());
   reflectors_.clear();
-  queue_.clear();
+  appender_.clear();
   leader_ = false;
   resync_timer_.reset();
-  append_timer_.reset();
-  append_call_.reset();
   acquire();
 }
 
@@ -128,60 +137,22 @@ void WatchAdapter::onObserved(const std::string& kind, const std::string& object
     return;
   }
   ++stats_.observed;
-  queue_.push_back(std::move(*record));
-  flush();
+  appender_.push(std::move(*record));
+  appender_.flush();
 }
 
 void WatchAdapter::onDeleted(const std::string& kind, const ObjectIdentity& id) {
   ++stats_.deleted;
-  queue_.push_back(deletedRecord(kind, id, core::unixMillis(clock_.now())));
-  flush();
+  appender_.push(deletedRecord(kind, id, core::unixMillis(clock_.now())));
+  appender_.flush();
 }
 
-void WatchAdapter::flush() {
-  if (append_call_ || append_timer_ || queue_.empty() || !leader_) {
-    return;
-  }
-  if (!leaseFresh()) {
-    append_timer_ = clock_.after(options_.append_backoff_min, [this] {
-      append_timer_.reset();
-      flush();
-    });
-    return;
-  }
-  size_t n = std::min(options_.batch, queue_.size());
-  std::vector<core::AppendRecord> batch(queue_.begin(), queue_.begin() + static_cast<long>(n));
-  append_call_ = log_.append(std::move(batch),
-                             [this, n](core::Result<std::vector<core::AppendResult>> r) {
-                               onAppended(n, std::move(r));
-                             });
-}
-
-void WatchAdapter::onAppended(size_t n, core::Result<std::vector<core::AppendResult>> r) {
-  append_call_.reset();
-  if (!r) {
-    ++stats_.append_failures;
-    ++append_failures_in_row_;
-    int64_t d = options_.append_backoff_min.count();
-    for (int i = 1; i < append_failures_in_row_ && d < options_.append_backoff_max.count(); ++i) {
-      d *= 2;
-    }
-    d = std::min<int64_t>(d, options_.append_backoff_max.count());
-    client_.logger().warn("event=ResourceAppendFailed queued={} retry_ms={} error=\"{}\"",
-                          queue_.size(), d, r.error().message);
-    append_timer_ = clock_.after(std::chrono::milliseconds(d), [this] {
-      append_timer_.reset();
-      flush();
-    });
-    return;
-  }
-  append_failures_in_row_ = 0;
-  for (const auto& result : *r) {
-    stats_.duplicates += result.duplicate ? 1 : 0;
-  }
-  stats_.appended += n;
-  queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(std::min(n, queue_.size())));
-  flush();
+WatchAdapterStats WatchAdapter::stats() const {
+  WatchAdapterStats s = stats_;
+  s.appended = appender_.stats().appended;
+  s.duplicates = appender_.stats().duplicates;
+  s.append_failures = appender_.stats().append_failures;
+  return s;
 }
 
 ReflectorStats WatchAdapter::reflectorStats() const {

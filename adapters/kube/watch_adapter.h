@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "adapters/kube/lease.h"
+#include "adapters/kube/ordered_appender.h"
 #include "adapters/kube/reflector.h"
 #include "core/ports/clock.h"
 #include "core/ports/event_log.h"
@@ -76,8 +77,8 @@ class WatchAdapter {
   void stop();
 
   bool leader() const { return leader_; }
-  size_t queued() const { return queue_.size(); }
-  WatchAdapterStats stats() const { return stats_; }
+  size_t queued() const { return appender_.queued(); }
+  WatchAdapterStats stats() const;
   ReflectorStats reflectorStats() const;
 
  private:
@@ -90,8 +91,6 @@ class WatchAdapter {
                   std::optional<int64_t> epoch);
   void onDeleted(const std::string& kind, const ObjectIdentity& id);
   void scheduleResync();
-  void flush();
-  void onAppended(size_t n, core::Result<std::vector<core::AppendResult>> r);
 
   KubeClient& client_;
   core::EventLog& log_;
@@ -99,16 +98,13 @@ class WatchAdapter {
   core::Clock& clock_;
   WatchAdapterOptions options_;
   std::vector<std::unique_ptr<Reflector>> reflectors_;
-  std::deque<core::AppendRecord> queue_;
+  OrderedAppender appender_;
   bool leader_ = false;
   bool stopped_ = true;
   core::Clock::TimePoint renewed_at_{};
   core::CancelablePtr lease_call_;
   core::CancelablePtr lease_timer_;
   core::CancelablePtr resync_timer_;
-  core::CancelablePtr append_call_;
-  core::CancelablePtr append_timer_;
-  int append_failures_in_row_ = 0;
   WatchAdapterStats stats_;
 };
 

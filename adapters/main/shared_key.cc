@@ -31,16 +31,6 @@ Reply command(redisContext* c, const std::vector<std::string>& args) {
       redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
 }
 
-std::string hexOf(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
-
 }  // namespace
 
 core::Result<std::string> sharedDownloadKey(const std::string& valkey_url, core::Random& random) {
@@ -80,7 +70,7 @@ core::Result<std::string> sharedDownloadKey(const std::string& valkey_url, core:
     uint64_t v = random.next();
     fresh.append(reinterpret_cast<const char*>(&v), sizeof(v));
   }
-  Reply set = command(c.get(), {"SET", kDownloadKeyName, hexOf(fresh), "NX"});
+  Reply set = command(c.get(), {"SET", kDownloadKeyName, core::hexEncode(fresh), "NX"});
   if (!set || set->type == REDIS_REPLY_ERROR) {
     return fail("Valkey SET " + std::string(kDownloadKeyName), set);
   }
@@ -94,16 +84,11 @@ core::Result<std::string> sharedDownloadKey(const std::string& valkey_url, core:
                                                     " does not hold 64 hex digits: delete it and "
                                                     "restart the serve replicas");
   }
-  std::string key;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = core::hexDigitValue(hex[i]);
-    int lo = core::hexDigitValue(hex[i + 1]);
-    if (hi < 0 || lo < 0) {
-      return core::makeError(core::Errc::Corrupt, std::string(kDownloadKeyName) + " is not hex");
-    }
-    key += static_cast<char>(hi * 16 + lo);
+  auto key = core::hexDecode(hex);
+  if (!key.ok()) {
+    return core::makeError(core::Errc::Corrupt, std::string(kDownloadKeyName) + " is not hex");
   }
-  return key;
+  return std::move(key).value();
 }
 
 }  // namespace od::adapters::main
