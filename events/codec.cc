@@ -254,6 +254,9 @@ std::string encodeData(const VersionSynced& d) {
   core::JsonWriter w;
   w.beginObject().member("generation", d.generation).member("fileName", d.file_name);
   w.member("checksum", d.checksum).member("size", d.size).member("attempt", d.attempt);
+  if (d.h1) {
+    w.member("h1", *d.h1);
+  }
   return w.endObject().take();
 }
 
@@ -367,6 +370,13 @@ Result<VersionSynced> decodeData(std::string_view data, std::type_identity<Versi
   }
   d.size = static_cast<uint64_t>(size);
   OD_TRY(d.attempt, r.int64("attempt", 1));
+  OD_TRY(std::string h1, r.str("h1", false));
+  if (!h1.empty()) {
+    if (!h1.starts_with("h1:")) {
+      return r.fail("h1", "not an h1: hash");
+    }
+    d.h1 = std::move(h1);
+  }
   return d;
 }
 

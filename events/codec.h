@@ -127,6 +127,10 @@ struct VersionSynced {
   std::string checksum;  // base64 SHA-256 of the stored artifact
   uint64_t size = 0;
   int64_t attempt = 1;
+  // Providers only: the dirhash of the zip's contents, "h1:<base64>" (protocol-conformance
+  // §4.2), for the network mirror's hashes. Absent for modules and for facts written before
+  // the field existed (an additive, optional member: schema version 1 still reads it).
+  std::optional<std::string> h1;
 };
 
 // What one reconcile of a Module or Provider applied to its child Versions (key: the parent).

@@ -168,7 +168,17 @@ TEST(Codec, OtherTypedEventsRoundTrip) {
   EXPECT_EQ(y->checksum, "q1w2");
   EXPECT_EQ(y->size, 99u);
   EXPECT_EQ(y->attempt, 3);
+  EXPECT_FALSE(y->h1.has_value());
+  EXPECT_EQ(encodeData(synced).find("h1"), std::string::npos);
+  synced.h1 = "h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+  auto h = decodeData(encodeData(synced), std::type_identity<VersionSynced>{});
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->h1, synced.h1);
   EXPECT_FALSE(decodeData(R"({"fileName":"f","checksum":"c","size":-1})",
+                          std::type_identity<VersionSynced>{}).ok());
+  EXPECT_FALSE(decodeData(R"({"fileName":"f","checksum":"c","h1":"zh:abc"})",
+                          std::type_identity<VersionSynced>{}).ok());
+  EXPECT_FALSE(decodeData(R"({"fileName":"f","checksum":"c","h1":7})",
                           std::type_identity<VersionSynced>{}).ok());
   ChildrenApplied applied{4, {"m-1-0-0", "m-1-1-0"}, {"m-0-9-0"}, "v1.1.0"};
   auto a = decodeData(encodeData(applied), std::type_identity<ChildrenApplied>{});
