@@ -1,5 +1,6 @@
 #include "projections/read_model/feed.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "events/codec.h"
@@ -87,6 +88,8 @@ ReadModelFeed::ReadModelFeed(events::Runtime runtime, SnapshotHolder& holder,
 // The readers go first: they hold handles into the wrapped logs.
 ReadModelFeed::~ReadModelFeed() {
   timer_.reset();
+  signing_.clear();
+  finished_.clear();
   resources_reader_.reset();
   facts_reader_.reset();
 }
@@ -104,6 +107,7 @@ void ReadModelFeed::start() {
 void ReadModelFeed::stop(std::function<void()> done) {
   running_ = false;
   timer_.reset();
+  signing_.clear();
   auto remaining = std::make_shared<int>(2);
   auto one = [remaining, done = std::move(done)] {
     if (--*remaining == 0 && done) {
@@ -178,9 +182,64 @@ void ReadModelFeed::tick() {
                     holder_.load()->moduleCount(), holder_.load()->versionCount(), folded(),
                     skipped());
   }
+  finished_.clear();
+  if (both) {
+    signPending();
+  }
   if (running_) {
     timer_ = rt_.clock.after(options_.publish_interval, [this] { tick(); });
   }
+}
+
+void ReadModelFeed::signPending() {
+  if (options_.signer == nullptr) {
+    return;
+  }
+  const auto now = rt_.clock.now();
+  const std::vector<std::string> pending = model_.unsignedShasums();
+  for (auto it = sign_retry_at_.begin(); it != sign_retry_at_.end();) {
+    it = std::binary_search(pending.begin(), pending.end(), it->first) ? std::next(it)
+                                                                        : sign_retry_at_.erase(it);
+  }
+  for (const std::string& doc : pending) {
+    if (signing_.size() >= kMaxSigning) {
+      break;
+    }
+    if (signing_.count(doc) != 0) {
+      continue;
+    }
+    if (auto retry = sign_retry_at_.find(doc); retry != sign_retry_at_.end() && retry->second > now) {
+      continue;
+    }
+    signing_.emplace(doc, nullptr);
+    core::CancelablePtr handle =
+        options_.signer->signDetached(doc, [this, doc](core::Result<std::string> sig) {
+          if (auto it = signing_.find(doc); it != signing_.end()) {
+            finished_.push_back(std::move(it->second));  // not destroyed inside its callback
+            signing_.erase(it);
+          }
+          onSigned(doc, std::move(sig));
+        });
+    if (auto it = signing_.find(doc); it != signing_.end()) {
+      it->second = std::move(handle);
+    } else {
+      finished_.push_back(std::move(handle));  // it completed at once
+    }
+  }
+}
+
+void ReadModelFeed::onSigned(const std::string& doc, core::Result<std::string> sig) {
+  if (!sig.ok()) {
+    sign_failed_.fetch_add(1, std::memory_order_relaxed);
+    sign_retry_at_[doc] = rt_.clock.now() + options_.signing_retry;
+    rt_.logger.warn("event=ShasumsSigningFailed bytes={} error=\"{}\"", doc.size(),
+                    sig.error().describe());
+    return;
+  }
+  signed_.fetch_add(1, std::memory_order_relaxed);
+  sign_retry_at_.erase(doc);
+  const bool used = model_.addSignature(doc, std::move(sig).value());
+  rt_.logger.debug("event=ShasumsSigned bytes={} used={}", doc.size(), used);
 }
 
 }  // namespace od::proj

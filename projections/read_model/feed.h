@@ -11,6 +11,12 @@
 // ever stored: the readers see a log whose checkpoints are the configured start positions
 // (storing one would make the next start skip history this process no longer holds).
 //
+// With a core::Signer, the feed signs the SHA256SUMS of every provider release the model
+// serves without a signature (at most kMaxSigning at once, on the signer's pool, never on
+// an HTTP loop) and hands each signature back to the model; the next tick publishes it. A
+// failed signature is logged and tried again after `signing_retry`. Until its signature is
+// there a release's package metadata answers 503 (http/registry).
+//
 // An entry that cannot be decoded is logged, counted and skipped (a poison entry must not
 // stop the registry). An event of a known type with a newer schema version than this build
 // reads halts folding and makes readiness() report it (skipping would silently lose state
@@ -23,11 +29,14 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/ports/event_log.h"
+#include "core/ports/signer.h"
 #include "events/catch_up.h"
 #include "events/runtime.h"
 #include "events/streams.h"
@@ -45,6 +54,9 @@ struct ReadModelFeedOptions {
   std::chrono::milliseconds publish_interval{200};
   size_t batch = 1024;                     // entries per read
   std::chrono::milliseconds block{5000};   // live reads wait this long
+  // Signs provider SHA256SUMS; null when no key is configured. Must outlive the feed.
+  core::Signer* signer = nullptr;
+  std::chrono::milliseconds signing_retry{5000};  // after a failed signature
 };
 
 class ReadModelFeed {
@@ -66,6 +78,8 @@ class ReadModelFeed {
   uint64_t folded() const { return folded_.load(std::memory_order_relaxed); }
   uint64_t skipped() const { return skipped_.load(std::memory_order_relaxed); }
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
+  uint64_t signaturesMade() const { return signed_.load(std::memory_order_relaxed); }
+  uint64_t signatureFailures() const { return sign_failed_.load(std::memory_order_relaxed); }
   const ReadModel& model() const { return model_; }  // loop thread only
 
  private:
@@ -74,6 +88,10 @@ class ReadModelFeed {
   void fold(const core::StreamEntry& entry, const std::string& stream);
   void halt(std::string reason);
   void tick();
+  void signPending();
+  void onSigned(const std::string& doc, core::Result<std::string> sig);
+
+  static constexpr size_t kMaxSigning = 4;
 
   events::Runtime rt_;
   SnapshotHolder& holder_;
@@ -92,6 +110,11 @@ class ReadModelFeed {
   std::atomic<uint64_t> folded_{0};
   std::atomic<uint64_t> skipped_{0};
   std::atomic<uint64_t> published_{0};
+  std::atomic<uint64_t> signed_{0};
+  std::atomic<uint64_t> sign_failed_{0};
+  std::map<std::string, core::CancelablePtr> signing_;  // SHA256SUMS -> its signing job
+  std::vector<core::CancelablePtr> finished_;  // handles of completed jobs, freed by tick()
+  std::map<std::string, core::Clock::TimePoint> sign_retry_at_;  // after failures
 };
 
 }  // namespace od::proj

@@ -7,6 +7,7 @@
 #include "core/problems.h"
 #include "core/resources/meta.h"
 #include "core/resources/module.h"
+#include "core/resources/provider.h"
 #include "core/resources/version.h"
 #include "core/storage_key.h"
 #include "core/version.h"
@@ -47,6 +48,10 @@ std::optional<VersionFields> readVersion(simdjson::dom::parser& parser,
     s.version = r.string("version").value_or("");
     s.file_name = r.string("fileName");
     s.module_config_ref = r.object<core::ModuleConfig>("moduleConfigRef", core::decodeModuleConfig);
+    s.provider_config_ref =
+        r.object<core::ProviderConfig>("providerConfigRef", core::decodeProviderConfig);
+    s.operating_system = r.string("operatingSystem").value_or("");
+    s.architecture = r.string("architecture").value_or("");
     return s;
   });
   if (!spec) {
@@ -67,6 +72,30 @@ bool isKind(std::string_view key, std::string_view kind) {
   return key.size() > kind.size() && key.substr(0, kind.size()) == kind && key[kind.size()] == '/';
 }
 
+// Lowercased OS or architecture; empty unless it is 1-32 ASCII letters and digits (what
+// terraform and tofu name platforms with, and safe inside file names and URLs).
+std::string platformPart(std::string_view s) {
+  if (s.empty() || s.size() > 32) {
+    return {};
+  }
+  std::string out;
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') {
+      out.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      out.push_back(c);
+    } else {
+      return {};
+    }
+  }
+  return out;
+}
+
+bool unservableRecord(bool provider, const std::string& version, const std::string& key,
+                      const std::string& os, const std::string& arch) {
+  return version.empty() || key.empty() || (provider && (os.empty() || arch.empty()));
+}
+
 }  // namespace
 
 std::string_view outcomeName(ReadModel::Outcome outcome) {
@@ -84,7 +113,8 @@ core::Result<ReadModel::Outcome> ReadModel::apply(const events::Envelope& envelo
   if (envelope.type == events::type::kResourceObserved ||
       envelope.type == events::type::kResourceDeleted) {
     // Only the kinds the registry reads are folded.
-    if (!isKind(envelope.key, core::kKindModule) && !isKind(envelope.key, core::kKindVersion)) {
+    if (!isKind(envelope.key, core::kKindModule) && !isKind(envelope.key, core::kKindVersion) &&
+        !isKind(envelope.key, core::kKindProvider)) {
       return Outcome::Ignored;
     }
     return applyResource(envelope);
@@ -124,7 +154,7 @@ core::Result<ReadModel::Outcome> ReadModel::applyResource(const events::Envelope
   if (isKind(envelope.key, core::kKindVersion)) {
     refreshVersion(envelope.key, entry, object);
   } else {
-    refreshModule(envelope.key, entry, object);
+    refreshParent(envelope.key, entry, object);
   }
   return Outcome::Changed;
 }
@@ -142,120 +172,173 @@ core::Result<ReadModel::Outcome> ReadModel::applySynced(const events::Envelope& 
   if (!inserted && fact.generation > synced.generation) {
     return Outcome::Unchanged;  // a replayed fact about an older generation
   }
+  const std::string h1 = synced.h1.value_or("");
   if (!inserted && fact.generation == synced.generation && fact.file_name == synced.file_name &&
-      fact.checksum == synced.checksum && fact.size == synced.size) {
+      fact.checksum == synced.checksum && fact.size == synced.size && fact.h1 == h1) {
     return Outcome::Unchanged;
   }
   fact = SyncedFact{synced.generation, std::move(synced.file_name), std::move(synced.checksum),
-                    synced.size};
+                    synced.size, h1};
   if (auto v = versions_.find(envelope.key); v != versions_.end()) {
-    touch(v->second.module);
+    touch(v->second.provider, v->second.index);
   }
   return Outcome::Changed;
+}
+
+std::optional<ReadModel::VersionRecord> ReadModel::recordOf(const ResourceEntry& entry,
+                                                            const events::ResourceObserved& object) {
+  auto fields = readVersion(parser_, object);
+  if (!fields) {
+    return std::nullopt;  // undecodable documents are no registry versions
+  }
+  VersionRecord r;
+  r.name_space = entry.key.name_space;
+  if (fields->spec.type == core::kVersionTypeModule) {
+    const auto& cfg = fields->spec.module_config_ref;
+    if (!cfg || !cfg->name || cfg->name->empty()) {
+      return std::nullopt;
+    }
+    r.config_name = *cfg->name;
+    r.system = cfg->provider;
+    r.index = moduleIndexKey(r.name_space, r.config_name, r.system);
+  } else if (fields->spec.type == core::kVersionTypeProvider) {
+    const auto& cfg = fields->spec.provider_config_ref;
+    if (!cfg || !cfg->name || cfg->name->empty()) {
+      return std::nullopt;
+    }
+    r.provider = true;
+    r.config_name = *cfg->name;
+    r.os = platformPart(fields->spec.operating_system);
+    r.arch = platformPart(fields->spec.architecture);
+    r.index = providerIndexKey(r.name_space, r.config_name);
+  } else {
+    return std::nullopt;
+  }
+  if (auto semver = core::SemVer::parse(fields->spec.version); semver.ok()) {
+    r.version = semver->canonical();
+  }
+  if (auto storage_key = core::artifactKey(fields->spec, options_.storage_root); storage_key.ok()) {
+    r.key = std::move(*storage_key);
+  }
+  r.file_name = fields->spec.file_name.value_or("");
+  r.generation = entry.object.generation;
+  r.deleting = entry.object.deletion_timestamp.has_value();
+  r.status_synced = fields->synced;
+  r.status_checksum = std::move(fields->checksum);
+  r.status_size = static_cast<uint64_t>(std::max<int64_t>(0, fields->size));
+  return r;
 }
 
 void ReadModel::refreshVersion(const std::string& key, const ResourceEntry* entry,
                                const events::ResourceObserved* object) {
   std::optional<VersionRecord> record;
   if (entry != nullptr && object != nullptr) {
-    auto fields = readVersion(parser_, *object);
-    // Undecodable documents and provider Versions are no registry module versions.
-    if (fields && fields->spec.type == core::kVersionTypeModule && fields->spec.module_config_ref &&
-        fields->spec.module_config_ref->name && !fields->spec.module_config_ref->name->empty()) {
-      const core::ModuleConfig& cfg = *fields->spec.module_config_ref;
-      VersionRecord r;
-      r.name_space = entry->key.name_space;
-      r.config_name = *cfg.name;
-      r.system = cfg.provider;
-      r.module = moduleIndexKey(r.name_space, r.config_name, r.system);
-      if (auto semver = core::SemVer::parse(fields->spec.version); semver.ok()) {
-        r.version = semver->canonical();
-      }
-      if (auto storage_key = core::artifactKey(fields->spec, options_.storage_root); storage_key.ok()) {
-        r.key = std::move(*storage_key);
-      }
-      r.file_name = fields->spec.file_name.value_or("");
-      r.generation = entry->object.generation;
-      r.deleting = entry->object.deletion_timestamp.has_value();
-      r.status_synced = fields->synced;
-      r.status_checksum = std::move(fields->checksum);
-      r.status_size = static_cast<uint64_t>(std::max<int64_t>(0, fields->size));
-      record = std::move(r);
-    }
+    record = recordOf(*entry, *object);
   } else {
     facts_.erase(key);  // the object is gone; a re-created one starts over
   }
   if (auto old = versions_.find(key); old != versions_.end()) {
-    unservable_ -= (old->second.version.empty() || old->second.key.empty()) ? 1 : 0;
-    if (!record || old->second.module != record->module) {
-      aggs_[old->second.module].versions.erase(key);
-      touch(old->second.module);
+    const VersionRecord& o = old->second;
+    unservable_ -= unservableRecord(o.provider, o.version, o.key, o.os, o.arch) ? 1 : 0;
+    if (!record || o.index != record->index || o.provider != record->provider) {
+      aggsOf(o.provider)[o.index].versions.erase(key);
     }
+    touch(o.provider, o.index);
     versions_.erase(old);
   }
   if (record) {
-    unservable_ += (record->version.empty() || record->key.empty()) ? 1 : 0;
-    aggs_[record->module].versions.insert(key);
-    touch(record->module);
+    const VersionRecord& r = *record;
+    unservable_ += unservableRecord(r.provider, r.version, r.key, r.os, r.arch) ? 1 : 0;
+    aggsOf(r.provider)[r.index].versions.insert(key);
+    touch(r.provider, r.index);
     versions_.emplace(key, std::move(*record));
   }
 }
 
-void ReadModel::refreshModule(const std::string& key, const ResourceEntry* entry,
-                              const events::ResourceObserved* object) {
-  std::optional<ModuleRecord> record;
-  if (entry != nullptr && object != nullptr) {
-    core::Module m;
-    m.metadata.name = entry->key.name;
-    m.spec.module_config = readDocument<std::optional<core::ModuleConfig>>(
-        parser_, object->spec, [](const core::FieldReader& r) {
-          return r.object<core::ModuleConfig>("moduleConfig", core::decodeModuleConfig);
-        }).value_or(std::nullopt);
-    if (m.spec.module_config) {
-      ModuleRecord r;
-      r.name_space = entry->key.name_space;
-      r.config_name = core::moduleBaseName(m);
-      r.system = m.spec.module_config->provider;
-      r.module = moduleIndexKey(r.name_space, r.config_name, r.system);
-      record = std::move(r);
+std::optional<ReadModel::ParentRecord> ReadModel::parentOf(const ResourceEntry& entry,
+                                                           const events::ResourceObserved& object) {
+  ParentRecord r;
+  r.name_space = entry.key.name_space;
+  if (entry.key.kind == core::kKindProvider) {
+    auto cfg = readDocument<std::optional<core::ProviderConfig>>(
+                   parser_, object.spec, [](const core::FieldReader& reader) {
+                     return reader.object<core::ProviderConfig>("providerConfig",
+                                                                core::decodeProviderConfig);
+                   }).value_or(std::nullopt);
+    if (!cfg) {
+      return std::nullopt;
     }
+    r.config_name = cfg->name && !cfg->name->empty() ? *cfg->name : entry.key.name;
+    r.index = providerIndexKey(r.name_space, r.config_name);
+    return r;
   }
-  if (auto old = modules_.find(key); old != modules_.end()) {
-    if (!record || old->second.module != record->module) {
-      aggs_[old->second.module].module_resources.erase(key);
-      touch(old->second.module);
+  core::Module m;
+  m.metadata.name = entry.key.name;
+  m.spec.module_config = readDocument<std::optional<core::ModuleConfig>>(
+      parser_, object.spec, [](const core::FieldReader& reader) {
+        return reader.object<core::ModuleConfig>("moduleConfig", core::decodeModuleConfig);
+      }).value_or(std::nullopt);
+  if (!m.spec.module_config) {
+    return std::nullopt;
+  }
+  r.config_name = core::moduleBaseName(m);
+  r.system = m.spec.module_config->provider;
+  r.index = moduleIndexKey(r.name_space, r.config_name, r.system);
+  return r;
+}
+
+void ReadModel::refreshParent(const std::string& key, const ResourceEntry* entry,
+                              const events::ResourceObserved* object) {
+  const bool provider = isKind(key, core::kKindProvider);
+  std::optional<ParentRecord> record;
+  if (entry != nullptr && object != nullptr) {
+    record = parentOf(*entry, *object);
+  }
+  if (auto old = parents_.find(key); old != parents_.end()) {
+    if (!record || old->second.index != record->index) {
+      aggsOf(provider)[old->second.index].parents.erase(key);
+      touch(provider, old->second.index);
     }
-    modules_.erase(old);
+    parents_.erase(old);
   }
   if (record) {
-    aggs_[record->module].module_resources.insert(key);
-    touch(record->module);
-    modules_.emplace(key, std::move(*record));
+    aggsOf(provider)[record->index].parents.insert(key);
+    touch(provider, record->index);
+    parents_.emplace(key, std::move(*record));
   }
 }
 
-std::optional<ServableVersion> ReadModel::servable(const std::string& key,
-                                                   const VersionRecord& r) const {
-  if (r.deleting || r.version.empty() || r.key.empty()) {
+std::optional<ReadModel::SyncedFact> ReadModel::servedFact(const std::string& key,
+                                                           const VersionRecord& r) const {
+  if (unservableRecord(r.provider, r.version, r.key, r.os, r.arch) || r.deleting) {
     return std::nullopt;
   }
   if (auto f = facts_.find(key); f != facts_.end()) {
     const SyncedFact& fact = f->second;
     if (fact.generation == r.generation && fact.file_name == r.file_name &&
         !fact.checksum.empty()) {
-      return ServableVersion{r.version, fact.checksum, r.key, fact.size};
+      return fact;
     }
   }
   if (r.status_synced && !r.status_checksum.empty()) {
-    return ServableVersion{r.version, r.status_checksum, r.key, r.status_size};
+    return SyncedFact{r.generation, r.file_name, r.status_checksum, r.status_size, ""};
   }
   return std::nullopt;
 }
 
-ModuleViewPtr ReadModel::buildView(const ModuleAgg& agg) const {
+std::optional<ServableVersion> ReadModel::servable(const std::string& key,
+                                                   const VersionRecord& r) const {
+  auto fact = servedFact(key, r);
+  if (!fact) {
+    return std::nullopt;
+  }
+  return ServableVersion{r.version, std::move(fact->checksum), r.key, fact->size};
+}
+
+ModuleViewPtr ReadModel::buildView(const Agg& agg) const {
   auto view = std::make_shared<ModuleView>();
-  if (!agg.module_resources.empty()) {
-    const ModuleRecord& m = modules_.at(*agg.module_resources.begin());
+  if (!agg.parents.empty()) {
+    const ParentRecord& m = parents_.at(*agg.parents.begin());
     view->name_space = m.name_space;
     view->name = m.config_name;
     view->system = m.system;
@@ -284,27 +367,47 @@ ModuleViewPtr ReadModel::buildView(const ModuleAgg& agg) const {
   return view;
 }
 
-SnapshotPtr ReadModel::build() {
-  for (const std::string& module : dirty_) {
-    auto it = aggs_.find(module);
-    if (it == aggs_.end()) {
+void ReadModel::rebuild(AggMap& aggs, std::set<std::string>& dirty, bool provider) {
+  for (const std::string& index : dirty) {
+    auto it = aggs.find(index);
+    if (it == aggs.end()) {
       continue;
     }
-    if (it->second.module_resources.empty() && it->second.versions.empty()) {
-      aggs_.erase(it);
+    if (it->second.parents.empty() && it->second.versions.empty()) {
+      aggs.erase(it);
       continue;
     }
-    it->second.view = buildView(it->second);
+    if (provider) {
+      it->second.provider_view = buildProviderView(index, it->second);
+    } else {
+      it->second.view = buildView(it->second);
+    }
   }
-  dirty_.clear();
+  dirty.clear();
+}
+
+SnapshotPtr ReadModel::build() {
+  rebuild(aggs_, dirty_, false);
+  const bool providers_changed = !dirty_providers_.empty();
+  rebuild(provider_aggs_, dirty_providers_, true);
   Snapshot::Index index;
   index.reserve(aggs_.size());
   for (const auto& [module, agg] : aggs_) {
-    if (agg.view && (!agg.module_resources.empty() || !agg.view->versions.empty())) {
+    if (agg.view && (!agg.parents.empty() || !agg.view->versions.empty())) {
       index.emplace(module, agg.view);
     }
   }
-  return std::make_shared<const Snapshot>(std::move(index), ++sequence_);
+  Snapshot::ProviderIndex providers;
+  providers.reserve(provider_aggs_.size());
+  for (const auto& [key, agg] : provider_aggs_) {
+    if (agg.provider_view && (!agg.parents.empty() || !agg.provider_view->releases.empty())) {
+      providers.emplace(key, agg.provider_view);
+    }
+  }
+  if (providers_changed) {
+    collectSignatures(providers);
+  }
+  return std::make_shared<const Snapshot>(std::move(index), ++sequence_, std::move(providers));
 }
 
 }  // namespace od::proj

@@ -69,8 +69,8 @@ std::string renderVersionsBody(const std::vector<ServableVersion>& versions) {
   return w.take();
 }
 
-Snapshot::Snapshot(Index modules, uint64_t sequence)
-    : modules_(std::move(modules)), sequence_(sequence) {
+Snapshot::Snapshot(Index modules, uint64_t sequence, ProviderIndex providers)
+    : modules_(std::move(modules)), providers_(std::move(providers)), sequence_(sequence) {
   for (const auto& [key, view] : modules_) {
     version_count_ += view->versions.size();
   }
@@ -83,6 +83,12 @@ const ModuleView* Snapshot::findModule(std::string_view name_space, std::string_
     it = modules_.find(moduleIndexKey(name_space, name, ""));
   }
   return it == modules_.end() ? nullptr : it->second.get();
+}
+
+const ProviderView* Snapshot::findProvider(std::string_view name_space,
+                                           std::string_view type) const {
+  auto it = providers_.find(providerIndexKey(name_space, type));
+  return it == providers_.end() ? nullptr : it->second.get();
 }
 
 }  // namespace od::proj

@@ -14,6 +14,8 @@
 //   - Lookups are case-insensitive (clients send namespace and name as the user typed them;
 //     protocol-conformance §2.1): keys are ASCII-lowercased.
 //   - No JSON DOM is kept; a version costs its canonical text, checksum, storage key and size.
+//   - Providers (Versions of type Provider) have their own index of ProviderViews
+//     (provider_view.h), looked up the same way.
 // Thread affinity: a Snapshot is immutable once published; any thread may read it.
 // SnapshotHolder: any thread.
 
@@ -24,6 +26,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "projections/read_model/provider_view.h"
 
 namespace od::proj {
 
@@ -62,23 +66,31 @@ std::string renderVersionsBody(const std::vector<ServableVersion>& versions);
 class Snapshot {
  public:
   using Index = std::unordered_map<std::string, ModuleViewPtr>;
+  using ProviderIndex = std::unordered_map<std::string, ProviderViewPtr>;  // providerIndexKey
 
   Snapshot() = default;
-  Snapshot(Index modules, uint64_t sequence);
+  Snapshot(Index modules, uint64_t sequence, ProviderIndex providers = {});
 
   // The module (namespace, name, system), matched case-insensitively. A module whose system
   // is empty answers for any system. nullptr when unknown.
   const ModuleView* findModule(std::string_view name_space, std::string_view name,
                                std::string_view system) const;
 
+  // The provider (Kubernetes namespace, type), matched case-insensitively; nullptr when
+  // unknown.
+  const ProviderView* findProvider(std::string_view name_space, std::string_view type) const;
+
   size_t moduleCount() const { return modules_.size(); }
+  size_t providerCount() const { return providers_.size(); }
   size_t versionCount() const { return version_count_; }
   // 1 for the first snapshot published, +1 for each later one; 0 for an empty default.
   uint64_t sequence() const { return sequence_; }
   const Index& modules() const { return modules_; }
+  const ProviderIndex& providers() const { return providers_; }
 
  private:
   Index modules_;
+  ProviderIndex providers_;
   size_t version_count_ = 0;
   uint64_t sequence_ = 0;
 };

@@ -22,6 +22,22 @@ using testing::checksumOf;
 const std::string kResources = "od:{ctl}:resources";
 const std::string kFacts = "od:{ctl}:facts";
 
+// A Signer whose jobs complete when the test says so (the real one runs on the pool).
+class ManualSigner final : public core::Signer {
+ public:
+  struct Job {
+    std::string document;
+    std::function<void(core::Result<std::string>)> done;
+  };
+  std::vector<Job> jobs;
+  core::CancelablePtr signDetached(std::string document,
+                                   std::function<void(core::Result<std::string>)> done) override {
+    jobs.push_back(Job{std::move(document), std::move(done)});
+    return nullptr;
+  }
+  std::vector<core::PublicKey> publicKeys() const override { return {}; }
+};
+
 class ZeroRandom final : public core::Random {
  public:
   uint64_t next() override { return 0; }
@@ -160,6 +176,42 @@ TEST_F(FeedSpec, UnknownEventTypesAreIgnored) {
   clock.advance(milliseconds(100));
   EXPECT_EQ(feed->readiness(), "");
   EXPECT_EQ(feed->skipped(), 0u);
+}
+
+TEST_F(FeedSpec, SignsEachUnsignedShasumsOffTheModelAndPublishesTheSignature) {
+  testing::ProviderVersionFixture linux;
+  add(kResources, linux.observed());
+  add(kFacts, linux.synced(checksumOf('a')));
+  ManualSigner signer;
+  ReadModelFeedOptions options;
+  options.signer = &signer;
+  options.signing_retry = milliseconds(500);
+  auto feed = make(options);
+  feed->start();
+  clock.runReady();
+  clock.advance(milliseconds(100));
+  const ProviderView* p = holder.load()->findProvider("team", "aws");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->releases[0].signature, "");  // published at once, unsigned
+  ASSERT_EQ(signer.jobs.size(), 1u);
+  EXPECT_EQ(signer.jobs[0].document, p->releases[0].shasums);
+
+  clock.advance(milliseconds(100));
+  EXPECT_EQ(signer.jobs.size(), 1u);  // one job per document in flight
+
+  signer.jobs[0].done(core::makeError(core::Errc::Unavailable, "pool full"));
+  clock.advance(milliseconds(100));
+  EXPECT_EQ(signer.jobs.size(), 1u);  // a failure waits signing_retry
+  EXPECT_EQ(feed->signatureFailures(), 1u);
+  clock.advance(milliseconds(500));
+  ASSERT_EQ(signer.jobs.size(), 2u);
+
+  signer.jobs[1].done(std::string("binary-sig"));
+  clock.advance(milliseconds(100));
+  EXPECT_EQ(holder.load()->findProvider("team", "aws")->releases[0].signature, "binary-sig");
+  EXPECT_EQ(feed->signaturesMade(), 1u);
+  clock.advance(milliseconds(300));
+  EXPECT_EQ(signer.jobs.size(), 2u);  // nothing left to sign
 }
 
 }  // namespace
