@@ -415,3 +415,137 @@ Result<ArtifactDownloaded> decodeData(std::string_view data,
 }
 
 }  // namespace od::events
+
+namespace od::events {
+namespace {
+
+std::optional<std::string> stringMember(simdjson::dom::object o, std::string_view key,
+                                        bool* wrong_type) {
+  element e;
+  if (o.at_key(key).get(e) || e.is_null()) {
+    return std::nullopt;
+  }
+  std::string_view s;
+  if (e.get_string().get(s)) {
+    *wrong_type = true;
+    return std::nullopt;
+  }
+  return std::string(s);
+}
+
+// One item of ReleasesDiscovered.entries; "" on success, else what is wrong.
+std::string decodeDiscovered(element item, DiscoveredReleases* out) {
+  simdjson::dom::object o;
+  if (item.get_object().get(o)) {
+    return "is not an object";
+  }
+  bool wrong = false;
+  out->kind = stringMember(o, "kind", &wrong).value_or("");
+  out->name = stringMember(o, "name", &wrong).value_or("");
+  out->error = stringMember(o, "error", &wrong);
+  if (wrong) {
+    return "kind, name and error must be strings";
+  }
+  if (out->kind != "Module" && out->kind != "Provider") {
+    return "kind must be Module or Provider, got '" + out->kind + "'";
+  }
+  if (out->name.empty()) {
+    return "name is missing";
+  }
+  element e;
+  if (!o.at_key("found").get(e) && (e.get_int64().get(out->found) || out->found < 0)) {
+    return "found must be a non-negative integer";
+  }
+  if (!o.at_key("retryable").get(e) && e.get_bool().get(out->retryable)) {
+    return "retryable must be a boolean";
+  }
+  simdjson::dom::array kept;
+  if (!o.at_key("kept").get(e) && !e.is_null()) {
+    if (e.get_array().get(kept)) {
+      return "kept must be an array";
+    }
+    for (element v : kept) {
+      std::string_view s;
+      if (v.get_string().get(s)) {
+        return "kept holds a non-string";
+      }
+      out->kept.emplace_back(s);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string encodeData(const DepotPollRequested& d) {
+  core::JsonWriter w;
+  w.beginObject().member("generation", d.generation).member("attempt", d.attempt);
+  if (!d.reason.empty()) {
+    w.member("reason", d.reason);
+  }
+  w.key("spec").raw(d.spec);
+  return w.endObject().take();
+}
+
+std::string encodeData(const ReleasesDiscovered& d) {
+  core::JsonWriter w;
+  w.beginObject().member("generation", d.generation).member("attempt", d.attempt);
+  w.key("entries").beginArray();
+  for (const auto& e : d.entries) {
+    w.beginObject().member("kind", e.kind).member("name", e.name).member("found", e.found);
+    writeStrings(w, "kept", e.kept);
+    if (e.error) {
+      w.member("error", *e.error).member("retryable", e.retryable);
+    }
+    w.endObject();
+  }
+  w.endArray();
+  if (d.next_attempt_at) {
+    w.member("nextAttemptAt", *d.next_attempt_at);
+  }
+  return w.endObject().take();
+}
+
+Result<DepotPollRequested> decodeData(std::string_view data,
+                                      std::type_identity<DepotPollRequested>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kDepotPollRequested));
+  DepotPollRequested d;
+  OD_TRY(d.generation, r.int64("generation", 0));
+  OD_TRY(d.attempt, r.int64("attempt", 1));
+  if (d.attempt < 1) {
+    return r.fail("attempt", "must be >= 1");
+  }
+  OD_TRY(d.reason, r.str("reason", false));
+  OD_TRY(d.spec, r.raw("spec", true, "{}"));
+  return d;
+}
+
+Result<ReleasesDiscovered> decodeData(std::string_view data,
+                                      std::type_identity<ReleasesDiscovered>) {
+  OD_TRY(DataReader r, DataReader::open(data, type::kReleasesDiscovered));
+  ReleasesDiscovered d;
+  OD_TRY(d.generation, r.int64("generation", 0));
+  OD_TRY(d.attempt, r.int64("attempt", 1));
+  if (r.find("nextAttemptAt")) {
+    OD_TRY(int64_t at, r.int64("nextAttemptAt", 0));
+    d.next_attempt_at = at;
+  }
+  auto entries = r.find("entries");
+  simdjson::dom::array items;
+  if (!entries) {
+    return r.fail("entries", "missing");
+  }
+  if (entries->get_array().get(items)) {
+    return r.fail("entries", "expected array");
+  }
+  for (element item : items) {
+    DiscoveredReleases e;
+    if (std::string why = decodeDiscovered(item, &e); !why.empty()) {
+      return r.fail("entries", "item " + std::to_string(d.entries.size()) + " " + why);
+    }
+    d.entries.push_back(std::move(e));
+  }
+  return d;
+}
+
+}  // namespace od::events

@@ -10,9 +10,9 @@
 // status, ownerReferences) are kept as JSON text.
 //
 // Typed codecs exist for ResourceObserved, ResourceDeleted, VersionSyncRequested,
-// VersionSyncFailed, ArtifactStored, VersionSynced, ChildrenApplied and ArtifactDownloaded;
-// the other catalogue types have names and versions only so far (TODO(events):
-// DepotPollRequested, ArtifactScanned, VersionBlocked, ReleasesDiscovered).
+// VersionSyncFailed, ArtifactStored, VersionSynced, ChildrenApplied, DepotPollRequested,
+// ReleasesDiscovered and ArtifactDownloaded; the other catalogue types have names and
+// versions only so far (TODO(events): ArtifactScanned, VersionBlocked).
 //
 // Thread affinity: plain values and pure functions, any thread.
 
@@ -143,6 +143,38 @@ struct ChildrenApplied {
   std::optional<std::string> latest_version;  // 'v'-prefixed canonical; absent when none
 };
 
+// A request to list a Depot's upstream releases (work stream, key Depot/ns/name). It carries
+// the Depot's spec as observed, so a worker needs no Kubernetes access; a poll of an older
+// generation still runs, and its result is ignored by the reconciler.
+struct DepotPollRequested {
+  static constexpr std::string_view kType = type::kDepotPollRequested;
+  static constexpr int kVersion = 1;
+  int64_t generation = 0;
+  int64_t attempt = 1;       // 1, then +1 per retry of a failed poll
+  std::string reason;        // "observed", "interval", "retry" or "stale" (logs and audit)
+  std::string spec = "{}";   // the Depot's spec, verbatim
+};
+
+// What one poll found for one Depot entry.
+struct DiscoveredReleases {
+  std::string kind;               // "Module" or "Provider"
+  std::string name;               // the entry's name (its child's name)
+  int64_t found = 0;              // versions or tags upstream listed
+  std::vector<std::string> kept;  // canonical, highest first (core::selectVersions)
+  std::optional<std::string> error;  // why the entry could not be listed; kept is empty then
+  bool retryable = false;            // the error may pass (5xx, 429, network)
+};
+
+// The result of one DepotPollRequested (facts stream, key Depot/ns/name).
+struct ReleasesDiscovered {
+  static constexpr std::string_view kType = type::kReleasesDiscovered;
+  static constexpr int kVersion = 1;
+  int64_t generation = 0;  // of the Depot spec that was polled
+  int64_t attempt = 1;
+  std::vector<DiscoveredReleases> entries;
+  std::optional<int64_t> next_attempt_at;  // ms since the epoch, when a retry poll is scheduled
+};
+
 // One artifact download served (key: Kind/namespace/name). The codec only checks types;
 // consumers validate the values before using them in keys.
 struct ArtifactDownloaded {
@@ -167,6 +199,8 @@ std::string encodeData(const ArtifactStored& d);
 std::string encodeData(const VersionSynced& d);
 std::string encodeData(const ChildrenApplied& d);
 std::string encodeData(const ArtifactDownloaded& d);
+std::string encodeData(const DepotPollRequested& d);
+std::string encodeData(const ReleasesDiscovered& d);
 
 core::Result<ResourceObserved> decodeData(std::string_view data, std::type_identity<ResourceObserved>);
 core::Result<ResourceDeleted> decodeData(std::string_view data, std::type_identity<ResourceDeleted>);
@@ -180,6 +214,10 @@ core::Result<ChildrenApplied> decodeData(std::string_view data,
                                          std::type_identity<ChildrenApplied>);
 core::Result<ArtifactDownloaded> decodeData(std::string_view data,
                                             std::type_identity<ArtifactDownloaded>);
+core::Result<DepotPollRequested> decodeData(std::string_view data,
+                                            std::type_identity<DepotPollRequested>);
+core::Result<ReleasesDiscovered> decodeData(std::string_view data,
+                                            std::type_identity<ReleasesDiscovered>);
 
 template <typename T>
 Envelope makeEnvelope(const T& data, EnvelopeMeta meta) {
