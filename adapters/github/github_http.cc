@@ -164,6 +164,9 @@ core::Status validateOptions(const GithubOptions& options) {
     return makeError(Errc::Invalid, "github api_url " + printable(options.api_url) +
                                         " must not carry a query, fragment or space");
   }
+  if (options.max_rate_limit_wait.count() < 0 || options.max_rate_limit_waits < 0) {
+    return makeError(Errc::Invalid, "github options: rate-limit waits must not be negative");
+  }
   if (options.max_archive_bytes == 0 || options.max_api_bytes == 0 ||
       options.max_release_pages == 0 || options.request_timeout.count() <= 0 ||
       options.download_timeout.count() <= 0 || options.connect_timeout.count() <= 0 ||
@@ -280,17 +283,44 @@ core::Error transportError(const ApiResponse& response, std::string_view what) {
   return makeError(Errc::Unavailable, std::string(what) + ": " + r.error);
 }
 
+std::optional<std::chrono::seconds> rateLimitWait(const ApiResponse& response, int64_t now_unix) {
+  long status = response.result.status;
+  if (status != 403 && status != 429) {
+    return std::nullopt;
+  }
+  if (response.retry_after) {
+    return std::chrono::seconds(std::max<long>(*response.retry_after, 0));
+  }
+  if (response.ratelimit_remaining && *response.ratelimit_remaining == 0) {
+    return response.ratelimit_reset
+               ? std::chrono::seconds(std::max<int64_t>(*response.ratelimit_reset - now_unix, 1))
+               : std::chrono::seconds(60);
+  }
+  std::string message = githubMessage(response.result.body);
+  for (char& c : message) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (status == 429 || message.find("secondary rate limit") != std::string::npos ||
+      message.find("abuse detection") != std::string::npos) {
+    return std::chrono::seconds(60);
+  }
+  return std::nullopt;
+}
+
 core::Error statusError(const ApiResponse& response, std::string_view what) {
   long status = response.result.status;
   std::string prefix = std::string(what) + ": HTTP " + std::to_string(status) + " ";
   std::string message = githubMessage(response.result.body);
   bool limited = response.ratelimit_remaining && *response.ratelimit_remaining == 0;
-  if ((status == 403 || status == 429) && (limited || response.retry_after)) {
+  // The wait itself is computed from "now" by the caller; 0 here only classifies.
+  if (rateLimitWait(response, 0)) {
     std::string when;
-    if (limited && response.ratelimit_reset) {
-      when = "; the limit resets at " + isoTime(*response.ratelimit_reset);
-    } else if (response.retry_after) {
+    if (response.retry_after) {
       when = "; retry after " + std::to_string(*response.retry_after) + " s";
+    } else if (limited && response.ratelimit_reset) {
+      when = "; the limit resets at " + isoTime(*response.ratelimit_reset);
+    } else {
+      when = "; retry after 60 s";
     }
     return makeError(Errc::Unavailable, prefix + "rate limited: " + message + when);
   }

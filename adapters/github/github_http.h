@@ -34,6 +34,11 @@ struct GithubOptions {
   uint64_t max_archive_bytes = 256ull << 20;           // bytes of one archive
   size_t max_api_bytes = 16u << 20;                    // bytes of one API answer (a releases page)
   size_t max_release_pages = 100;                      // pages of 100 releases followed
+  // A rate-limited listing waits (on the loop, never blocking) when GitHub says it may retry
+  // within this time, at most max_rate_limit_waits times per listing; a longer wait is
+  // reported as Errc::Unavailable naming when to retry. 0 never waits.
+  std::chrono::seconds max_rate_limit_wait{60};
+  int max_rate_limit_waits = 3;
   bool allow_plain_http = false;  // http:// for the API and redirects (tests, dev)
   // Archive redirects leave api_url's origin (codeload.github.com): their connections are
   // refused on loopback, private, link-local and other non-public addresses unless the
@@ -87,9 +92,16 @@ core::CancelablePtr sendApi(kube::CurlMulti& curl, const GithubOptions& options,
 // The error for a transfer that did not complete (curl error): Timeout or Unavailable.
 core::Error transportError(const ApiResponse& response, std::string_view what);
 // The error for a completed answer that is not the expected success. 401/403 → Permission,
-// rate limits (403/429 with x-ratelimit-remaining: 0 or Retry-After) and 5xx → Unavailable
-// with the reset time, 404 → NotFound, 422/400 → Invalid, other → Unavailable.
+// rate limits (rateLimitWait) and 5xx → Unavailable with when to retry, 404 → NotFound,
+// 422/400 → Invalid, other → Unavailable.
 core::Error statusError(const ApiResponse& response, std::string_view what);
+
+// How long GitHub asks a rate-limited caller to wait, or nullopt when `response` is no rate
+// limit (GitHub's documented rules for 403/429): Retry-After when present; else, with
+// x-ratelimit-remaining: 0, until x-ratelimit-reset (from `now_unix`, at least 1 s); else a
+// 429 or a 403 whose message names a secondary rate limit: 60 s ("wait for at least one
+// minute"). A 403 without any of these is a permission refusal.
+std::optional<std::chrono::seconds> rateLimitWait(const ApiResponse& response, int64_t now_unix);
 
 // The URL of rel="next" in an RFC 8288 Link header, if any.
 std::optional<std::string> nextLink(std::string_view link_header);

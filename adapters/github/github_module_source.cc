@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -357,11 +358,29 @@ class ListOp final : public GithubModuleSource::Op {
 
  private:
   void page(std::string url) {
+    url_ = std::move(url);
     ApiRequest api;
-    api.url = std::move(url);
+    api.url = url_;
     api.bearer = bearer_;
     step_ = sendApi(*src_.curl_, src_.options_, std::move(api),
                     [this](ApiResponse response) { onPage(response); });
+  }
+
+  int64_t nowUnix() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(src_.clock_.now().time_since_epoch()).count();
+  }
+
+  // GitHub asked for `wait` before the next request: wait on the loop and send `url` then, if
+  // the wait is within the bound and the listing has waits left. False: the caller reports.
+  bool waitAndRetry(std::chrono::seconds wait, std::string url) {
+    const auto& o = src_.options_;
+    if (wait > o.max_rate_limit_wait || waits_ >= o.max_rate_limit_waits) {
+      return false;
+    }
+    ++waits_;
+    step_ = src_.clock_.after(std::chrono::milliseconds(wait),
+                              [this, url = std::move(url)]() mutable { page(std::move(url)); });
+    return true;
   }
 
   void onPage(const ApiResponse& response) {
@@ -372,8 +391,16 @@ class ListOp final : public GithubModuleSource::Op {
       return;
     }
     if (response.result.status != 200) {
+      auto wait = rateLimitWait(response, nowUnix());
+      if (wait && waitAndRetry(*wait, url_)) {
+        return;
+      }
       noteRefusal(auth_, bearer_, response.result.status);
-      fail(statusError(response, what));
+      core::Error error = statusError(response, what);
+      if (wait && waits_ > 0) {
+        error.message += " (after " + std::to_string(waits_) + " bounded waits)";
+      }
+      fail(std::move(error));
       return;
     }
     if (response.content_type.find("json") == std::string::npos) {
@@ -404,6 +431,18 @@ class ListOp final : public GithubModuleSource::Op {
                                         std::to_string(src_.options_.max_release_pages) + " pages"));
       return;
     }
+    // The limit is used up: the next request would only be refused. Wait for the reset when
+    // it is near, else report when to retry (the pages so far are dropped: a listing is whole
+    // or an error, so that a caller never takes a partial list for removed releases).
+    if (response.ratelimit_remaining && *response.ratelimit_remaining == 0) {
+      int64_t reset = response.ratelimit_reset.value_or(nowUnix() + 60);
+      std::chrono::seconds wait(std::max<int64_t>(reset - nowUnix(), 1));
+      if (!waitAndRetry(wait, *next)) {
+        fail(makeError(Errc::Unavailable, what + ": the rate limit is used up before the next page; "
+                                                 "retry after " + std::to_string(wait.count()) + " s"));
+      }
+      return;
+    }
     page(*next);
   }
 
@@ -419,7 +458,9 @@ class ListOp final : public GithubModuleSource::Op {
   core::GithubAuth auth_;
   core::ModuleSource::Callback<std::vector<core::Release>> done_;
   std::string bearer_;
+  std::string url_;  // the page in flight (sent again after a rate-limit wait)
   size_t pages_ = 0;
+  int waits_ = 0;
   std::vector<core::Release> out_;
 };
 

@@ -5,7 +5,14 @@
 //             archive is streamed into dest_path while it is hashed (SHA-256), at most
 //             max_archive_bytes. The file is removed again on any failure or cancel.
 //   listReleases(): every page of GET /repos/{o}/{r}/releases?per_page=100 (Link rel="next",
-//             only within api_url's origin, at most max_release_pages).
+//             only within api_url's origin, at most max_release_pages), newest first as GitHub
+//             lists them; drafts (visible to App-authenticated callers) come flagged. A rate
+//             limit (403/429 per rateLimitWait, or x-ratelimit-remaining: 0 before the next
+//             page) is waited out on the loop when GitHub's wait is within max_rate_limit_wait,
+//             at most max_rate_limit_waits times; otherwise Unavailable saying when to retry.
+//             A listing is whole or an error: a page that is not GitHub's JSON (HTML, truncated,
+//             not an array, an entry without a string tag_name, wrong types) fails it all
+//             (Corrupt), so that a caller never takes a partial list for removed releases.
 //   Auth: anonymous, or with auth.use_app the installation token of the GitHub App whose
 //   credentials are in the reference's Secret in auth.name_space (see app_auth.h), cached.
 // Errors: Invalid (bad names/format, archive over the limit), NotFound (both refs 404),

@@ -1,7 +1,11 @@
 // od_github_double: the GitHub API double as a process (end-to-end tests, `make dev` by hand).
 //   od_github_double [--host 127.0.0.1] [--port 0] --repo owner/name=DIR ... [--tags owner/name=T1,T2]
 //                    [--private owner/name] [--app-public-key FILE] [--app-id N]
-//                    [--installation-id N] [--rate-limit N]
+//                    [--installation-id N] [--rate-limit N] [--rate-window SECONDS]
+//                    [--per-page-cap N] [--releases-fault owner/name=KIND[@PAGE][xTIMES]]
+// KIND is one of faultFromName's names (github_double.h); e.g. rate-limited@2x1 answers 429 +
+// Retry-After: 1 once, on page 2. Releases and faults can also be changed while it runs
+// through the POST /_double/... control routes.
 // Every tag of --tags gets a release (tags with '-' are prereleases); a repo without --tags has
 // the release v1.0.0. Prints the bound port on its own line on stdout once it serves, then runs
 // until SIGTERM or SIGINT.
@@ -24,7 +28,8 @@ namespace {
   std::cerr << "od_github_double: " << problem << "\n"
             << "usage: od_github_double [--host H] [--port P] --repo owner/name=DIR... "
                "[--tags owner/name=T1,T2]... [--private owner/name]... [--app-public-key FILE] "
-               "[--app-id N] [--installation-id N] [--rate-limit N]\n";
+               "[--app-id N] [--installation-id N] [--rate-limit N] [--rate-window S] "
+               "[--per-page-cap N] [--releases-fault owner/name=KIND[@PAGE][xTIMES]]...\n";
   std::exit(2);
 }
 
@@ -45,6 +50,28 @@ int64_t number(const std::string& text, const char* flag) {
   return v;
 }
 
+// "KIND[@PAGE][xTIMES]" → a plan; exits with usage() when it does not parse.
+od::testing::FaultPlan faultPlan(const std::string& text) {
+  od::testing::FaultPlan plan;
+  std::string kind = text;
+  size_t x = kind.rfind('x');
+  size_t at = kind.find('@');
+  if (x != std::string::npos && x > 0 && (at == std::string::npos || x > at)) {
+    plan.times = static_cast<int>(number(kind.substr(x + 1), "--releases-fault times"));
+    kind.resize(x);
+  }
+  if (at != std::string::npos) {
+    plan.page = static_cast<int>(number(kind.substr(at + 1), "--releases-fault page"));
+    kind.resize(at);
+  }
+  auto fault = od::testing::faultFromName(kind);
+  if (!fault) {
+    usage("--releases-fault: unknown fault \"" + kind + "\"");
+  }
+  plan.fault = *fault;
+  return plan;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,6 +79,8 @@ int main(int argc, char** argv) {
   std::map<std::string, od::testing::DoubleRepo> repos;
   std::map<std::string, std::string> tags;
   std::vector<std::string> privates;
+  std::map<std::string, od::testing::FaultPlan> faults;
+  int per_page_cap = 0;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (i + 1 >= argc) {
@@ -85,6 +114,13 @@ int main(int argc, char** argv) {
       options.installation_id = number(value, "--installation-id");
     } else if (flag == "--rate-limit") {
       options.rate_limit = number(value, "--rate-limit");
+    } else if (flag == "--rate-window") {
+      options.rate_window_seconds = number(value, "--rate-window");
+    } else if (flag == "--per-page-cap") {
+      per_page_cap = static_cast<int>(number(value, "--per-page-cap"));
+    } else if (flag == "--releases-fault") {
+      auto [slug, plan] = splitEq(value, "--releases-fault");
+      faults[slug] = faultPlan(plan);
     } else {
       usage("unknown flag " + flag);
     }
@@ -119,6 +155,12 @@ int main(int argc, char** argv) {
   if (!started.ok()) {
     std::cerr << "od_github_double: " << started.error().describe() << "\n";
     return 1;
+  }
+  for (const auto& [slug, plan] : faults) {
+    server.setReleasesFault(slug, plan);
+  }
+  if (per_page_cap > 0) {
+    server.setPerPageCap(per_page_cap);
   }
   std::cout << server.port() << std::endl;
   int signal_number = 0;

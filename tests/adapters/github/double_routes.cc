@@ -57,6 +57,21 @@ void GithubDouble::addRoutes() {
               [this](const Request& r) { return archiveLink(r, false); });
   router_.get("/codeload/:owner/:repo/:kind/refs/tags/:ref", "codeload",
               [this](const Request& r) { return codeload(r); });
+  router_.add("POST", "/_double/repos/:owner/:repo/releases", "control_release",
+              [this](const Request& r) { return controlRelease(r); });
+  router_.add("POST", "/_double/repos/:owner/:repo/fault", "control_fault", [this](const Request& r) {
+    auto kind = faultFromName(r.queryParam("kind").value_or(""));
+    if (!kind) {
+      return message(422, "unknown fault kind");
+    }
+    FaultPlan plan;
+    plan.fault = *kind;
+    plan.page = intParam(r, "page", 0);
+    plan.times = intParam(r, "times", 0);
+    plan.retry_after = intParam(r, "retry_after", 1);
+    setReleasesFault(std::string(r.param("owner")) + "/" + std::string(r.param("repo")), plan);
+    return githubJson(200, "{}");
+  });
   router_.add("POST", "/app/installations/:id/access_tokens", "access_tokens",
               [this](const Request& r) { return accessToken(r); });
 }
@@ -70,25 +85,16 @@ Response GithubDouble::releases(const Request& request) {
   }
   std::string slug = repo->spec.owner + "/" + repo->spec.name;
   std::string api = baseUrl(request);
-  ReleasesFault fault = ReleasesFault::None;
-  if (auto f = faults_.find(lower(slug)); f != faults_.end()) {
-    fault = f->second;
-  }
-  if (fault == ReleasesFault::Html || fault == ReleasesFault::ServerError) {
-    Response r;
-    r.status = fault == ReleasesFault::Html ? 200 : 502;
-    r.body = "<!DOCTYPE html><html><head><title>Unicorn!</title></head><body>No server is "
-             "currently available to service your request.</body></html>";
-    r.header("Content-Type", "text/html; charset=utf-8");
-    return r;
-  }
-  if (fault == ReleasesFault::WrongShape) {
-    Response r = githubJson(200, R"({"total_count":1,"items":[{"tag_name":"v1.0.0"}]})");
-    rateHeaders(r);
-    return r;
-  }
   int per_page = std::clamp(intParam(request, "per_page", 30), 1, per_page_cap_);
   int page = std::max(1, intParam(request, "page", 1));
+  ReleasesFault fault = ReleasesFault::None;
+  if (auto f = faults_.find(lower(slug)); f != faults_.end() &&
+                                          (f->second.page == 0 || f->second.page == page)) {
+    fault = f->second.fault;
+    if (auto answer = releasesFault(slug, page)) {
+      return std::move(*answer);
+    }
+  }
   // GitHub lists the newest release first; drafts only to those who may push (authenticated).
   std::vector<DoubleRelease> visible;
   bool authed = http::findHeader(request.headers, "authorization") != nullptr;
@@ -107,6 +113,10 @@ Response GithubDouble::releases(const Request& request) {
   }
   w.endArray();
   std::string body = w.take();
+  if (fault == ReleasesFault::WrongTypes) {
+    // What a broken proxy or a schema change would send: a number for tag_name.
+    body = R"([{"id":1,"tag_name":100,"draft":"no","prerelease":false}])";
+  }
   if (fault == ReleasesFault::Truncated) {
     body.resize(body.size() / 2);
   }
@@ -133,6 +143,71 @@ Response GithubDouble::releases(const Request& request) {
   }
   rateHeaders(r);
   return r;
+}
+
+std::optional<Response> GithubDouble::releasesFault(const std::string& slug, int page) {
+  FaultPlan& plan = faults_[lower(slug)];
+  if (plan.fault == ReleasesFault::None || (plan.page != 0 && plan.page != page)) {
+    return std::nullopt;
+  }
+  ReleasesFault fault = plan.fault;
+  if (plan.times > 0 && --plan.times == 0) {
+    plan.fault = ReleasesFault::None;  // this was the last faulty answer
+  }
+  Response r;
+  switch (fault) {
+    case ReleasesFault::Html:
+    case ReleasesFault::ServerError:
+      r.status = fault == ReleasesFault::Html ? 200 : 502;
+      r.body = "<!DOCTYPE html><html><head><title>Unicorn!</title></head><body>No server is "
+               "currently available to service your request.</body></html>";
+      r.header("Content-Type", "text/html; charset=utf-8");
+      return r;
+    case ReleasesFault::WrongShape:
+      r = githubJson(200, R"({"total_count":1,"items":[{"tag_name":"v1.0.0"}]})");
+      break;
+    case ReleasesFault::EmptyBody:
+      r = githubJson(200, "");
+      break;
+    case ReleasesFault::RateLimited:
+      r = message(429, "You have exceeded a secondary rate limit. Please wait a few minutes before "
+                       "you try again.");
+      r.header("Retry-After", std::to_string(plan.retry_after));
+      break;
+    case ReleasesFault::SecondaryLimit:
+      r = message(403, "You have exceeded a secondary rate limit. Please wait a few minutes before "
+                       "you try again.");
+      break;
+    case ReleasesFault::PrimaryLimit: {
+      r = message(403, "API rate limit exceeded for installation ID 77.",
+                  "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
+      r.header("x-ratelimit-limit", "5000");
+      r.header("x-ratelimit-remaining", "0");
+      r.header("x-ratelimit-reset", std::to_string(now() + plan.retry_after));
+      r.header("x-ratelimit-used", "5000");
+      r.header("x-ratelimit-resource", "core");
+      return r;
+    }
+    default:
+      return std::nullopt;  // the others change a normal answer (see releases())
+  }
+  rateHeaders(r);
+  return r;
+}
+
+Response GithubDouble::controlRelease(const Request& request) {
+  std::string slug = std::string(request.param("owner")) + "/" + std::string(request.param("repo"));
+  auto tag = request.queryParam("tag");
+  if (!tag || tag->empty()) {
+    return message(422, "tag is required");
+  }
+  DoubleRelease release{*tag, request.queryParam("draft") == std::optional<std::string>("true"),
+                        request.queryParam("prerelease") == std::optional<std::string>("true")};
+  auto added = addRelease(slug, std::move(release));
+  if (!added.ok()) {
+    return message(added.error().code == core::Errc::Conflict ? 409 : 404, added.error().message);
+  }
+  return githubJson(201, "{}");
 }
 
 Response GithubDouble::archiveLink(const Request& request, bool zip) {

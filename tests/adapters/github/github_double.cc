@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 
 #include "core/base64.h"
 #include "core/json_writer.h"
@@ -58,26 +59,53 @@ core::Status GithubDouble::start() {
       tags.push_back(r.tag);
     }
     for (const std::string& tag : tags) {
-      std::string sha = shortSha(slug, tag);
-      std::string prefix = spec.owner + "-" + spec.name + "-" + sha + "/";
-      auto zip = buildArchive(spec.fixture_dir, prefix, true);
-      auto tgz = buildArchive(spec.fixture_dir, prefix, false);
-      if (!zip || !tgz) {
-        return zip ? tgz.error() : zip.error();
+      auto built = buildTag(*repo, tag);
+      if (!built.ok()) {
+        return built;
       }
-      repo->sha7[tag] = sha;
-      repo->zip[tag] = std::move(*zip);
-      repo->tar_gz[tag] = std::move(*tgz);
     }
     repos_[lower(slug)] = std::move(repo);
   }
-  rate_reset_ = now() + 3600;
+  rate_reset_ = now() + options_.rate_window_seconds;
   http::ServerOptions server;
   server.host = options_.host;
   server.port = options_.port;
   server.threads = 1;
   server_ = std::make_unique<http::Server>(server, router_, *log_);
   return server_->start();
+}
+
+core::Status GithubDouble::buildTag(Repo& repo, const std::string& tag) {
+  std::string slug = repo.spec.owner + "/" + repo.spec.name;
+  std::string sha = shortSha(slug, tag);
+  std::string prefix = repo.spec.owner + "-" + repo.spec.name + "-" + sha + "/";
+  auto zip = buildArchive(repo.spec.fixture_dir, prefix, true);
+  auto tgz = buildArchive(repo.spec.fixture_dir, prefix, false);
+  if (!zip || !tgz) {
+    return zip ? tgz.error() : zip.error();
+  }
+  repo.sha7[tag] = sha;
+  repo.zip[tag] = std::move(*zip);
+  repo.tar_gz[tag] = std::move(*tgz);
+  return core::okStatus();
+}
+
+core::Status GithubDouble::addRelease(const std::string& owner_repo, DoubleRelease release) {
+  std::lock_guard lock(mu_);
+  auto it = repos_.find(lower(owner_repo));
+  if (it == repos_.end()) {
+    return makeError(Errc::NotFound, "no repository " + owner_repo);
+  }
+  Repo& repo = *it->second;
+  if (repo.sha7.count(release.tag) != 0) {
+    return makeError(Errc::Conflict, owner_repo + " already has tag " + release.tag);
+  }
+  auto built = buildTag(repo, release.tag);
+  if (!built.ok()) {
+    return built;
+  }
+  repo.spec.releases.push_back(std::move(release));  // oldest first: the new one is the newest
+  return core::okStatus();
 }
 
 void GithubDouble::stop() {
@@ -92,8 +120,35 @@ std::string GithubDouble::apiUrl() const {
 }
 
 void GithubDouble::setReleasesFault(const std::string& owner_repo, ReleasesFault fault) {
+  FaultPlan plan;
+  plan.fault = fault;
+  setReleasesFault(owner_repo, plan);
+}
+
+void GithubDouble::setReleasesFault(const std::string& owner_repo, FaultPlan plan) {
   std::lock_guard lock(mu_);
-  faults_[lower(owner_repo)] = fault;
+  faults_[lower(owner_repo)] = plan;
+}
+
+std::optional<ReleasesFault> faultFromName(std::string_view name) {
+  static const std::map<std::string_view, ReleasesFault> kNames = {
+      {"none", ReleasesFault::None},
+      {"html", ReleasesFault::Html},
+      {"truncated", ReleasesFault::Truncated},
+      {"wrong-shape", ReleasesFault::WrongShape},
+      {"server-error", ReleasesFault::ServerError},
+      {"foreign-next-link", ReleasesFault::ForeignNextLink},
+      {"rate-limited", ReleasesFault::RateLimited},
+      {"secondary-limit", ReleasesFault::SecondaryLimit},
+      {"primary-limit", ReleasesFault::PrimaryLimit},
+      {"wrong-types", ReleasesFault::WrongTypes},
+      {"empty-body", ReleasesFault::EmptyBody},
+  };
+  auto it = kNames.find(name);
+  if (it == kNames.end()) {
+    return std::nullopt;
+  }
+  return it->second;
 }
 
 void GithubDouble::setRateLimit(int64_t remaining) {
@@ -152,6 +207,10 @@ std::optional<Response> GithubDouble::gate(const Request& request, const Repo** 
     authed = true;
   }
   if (options_.rate_limit > 0) {
+    if (now() >= rate_reset_) {  // a new window: the limit is restored, as at x-ratelimit-reset
+      rate_remaining_ = options_.rate_limit;
+      rate_reset_ = now() + options_.rate_window_seconds;
+    }
     if (rate_remaining_ <= 0) {
       Response r = message(403, "API rate limit exceeded for 127.0.0.1. (But here's the good news: "
                                 "Authenticated requests get a higher rate limit. Check out the "

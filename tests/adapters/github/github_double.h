@@ -5,6 +5,10 @@
 //   GET  /repos/{o}/{r}/zipball|tarball/{ref}    302 → /codeload/{o}/{r}/legacy.zip|legacy.tar.gz/refs/tags/{ref}
 //                                                (with ?token=… for private repos, like codeload)
 //   GET  /codeload/...                           the archive, wrapper dir "<o>-<r>-<sha7>/"
+//   POST /_double/repos/{o}/{r}/releases?tag=T[&prerelease=true][&draft=true]   (test control)
+//                                                publishes a release → 201, 409 for a known tag
+//   POST /_double/repos/{o}/{r}/fault?kind=K[&page=P][&times=N][&retry_after=S]  (test control)
+//                                                sets the releases fault (kind as in faultFromName)
 //   POST /app/installations/{id}/access_tokens   verifies the App's RS256 JWT (signature with
 //                                                the configured public key, alg, iat/exp, iss) → 201
 //   errors as GitHub: 404 {"message":"Not Found","documentation_url":…,"status":"404"},
@@ -49,7 +53,28 @@ struct DoubleRepo {
   bool is_private = false;               // needs an installation token
 };
 
-enum class ReleasesFault { None, Html, Truncated, WrongShape, ServerError, ForeignNextLink };
+// Faults of GET .../releases, as GitHub (or what stands before it) really answers:
+enum class ReleasesFault {
+  None,
+  Html,             // 200 text/html (a proxy's or the unicorn page)
+  Truncated,        // the JSON array cut in half
+  WrongShape,       // 200 JSON object instead of an array
+  ServerError,      // 502 text/html
+  ForeignNextLink,  // Link rel="next" to another origin
+  RateLimited,      // 429 + Retry-After: retry_after (secondary limit)
+  SecondaryLimit,   // 403 "You have exceeded a secondary rate limit", no Retry-After
+  PrimaryLimit,     // 403 + x-ratelimit-remaining: 0 + x-ratelimit-reset: now + retry_after
+  WrongTypes,       // tag_name a number, draft a string
+  EmptyBody,        // 200 application/json with no body
+};
+
+// When a fault applies: on one page only or every page, for some answers or forever.
+struct FaultPlan {
+  ReleasesFault fault = ReleasesFault::None;
+  int page = 0;             // 1-based page that answers with the fault; 0 = every page
+  int times = 0;            // faulty answers before serving normally again; 0 = forever
+  int64_t retry_after = 1;  // seconds (RateLimited's Retry-After, PrimaryLimit's reset distance)
+};
 
 struct DoubleOptions {
   std::string host = "127.0.0.1";
@@ -59,6 +84,7 @@ struct DoubleOptions {
   int64_t app_id = 1;              // the JWT's iss must equal this
   int64_t installation_id = 1;     // other installation ids answer 404
   int64_t rate_limit = 0;          // API requests allowed (core resource); 0 = no limit
+  int64_t rate_window_seconds = 3600;  // the limit is restored this long after the window opened
   int64_t token_lifetime_seconds = 3600;
   // "host:port" of the redirect Location ("{port}" = this server's port); "" = the request's Host
   std::string codeload_authority;
@@ -76,7 +102,11 @@ class GithubDouble {
   uint16_t port() const;
   std::string apiUrl() const;  // "http://127.0.0.1:<port>"
 
-  void setReleasesFault(const std::string& owner_repo, ReleasesFault fault);
+  void setReleasesFault(const std::string& owner_repo, ReleasesFault fault);  // every page, forever
+  void setReleasesFault(const std::string& owner_repo, FaultPlan plan);
+  // Publishes a new release (newest first in listings) with its archives built from the
+  // repository's fixture. Errc::NotFound for an unknown repository, Conflict for a known tag.
+  core::Status addRelease(const std::string& owner_repo, DoubleRelease release);
   void setRateLimit(int64_t remaining);  // 0 = unlimited again
   void setPerPageCap(int cap);           // server-side page size cap (default 100, as GitHub)
   void revokeTokens();                   // every installation token answers 401 from now on
@@ -97,6 +127,10 @@ class GithubDouble {
     std::map<std::string, std::string> tar_gz;  // tag → archive
   };
   void addRoutes();
+  core::Status buildTag(Repo& repo, const std::string& tag);
+  // The fault answer for this page, if the plan applies to it (counts the answer).
+  std::optional<http::Response> releasesFault(const std::string& slug, int page);
+  http::Response controlRelease(const http::Request& request);
   http::Response releases(const http::Request& request);
   http::Response archiveLink(const http::Request& request, bool zip);
   http::Response codeload(const http::Request& request);
@@ -115,7 +149,7 @@ class GithubDouble {
   std::map<std::string, std::unique_ptr<Repo>> repos_;  // "owner/name" (lowercase)
   std::map<std::string, int64_t> tokens_;               // installation token → expiry
   std::map<std::string, int64_t> download_tokens_;      // codeload ?token= → expiry
-  std::map<std::string, ReleasesFault> faults_;
+  std::map<std::string, FaultPlan> faults_;
   int64_t rate_remaining_ = 0;
   int64_t rate_reset_ = 0;
   int per_page_cap_ = 100;
@@ -126,6 +160,10 @@ class GithubDouble {
   std::atomic<int64_t> downloads_{0};
   std::atomic<int64_t> release_pages_{0};
 };
+
+// "html", "truncated", "wrong-shape", "server-error", "foreign-next-link", "rate-limited",
+// "secondary-limit", "primary-limit", "wrong-types", "empty-body", "none"; nullopt otherwise.
+std::optional<ReleasesFault> faultFromName(std::string_view name);
 
 // The checks GitHub applies to an App JWT. "" when `jwt` is acceptable, else GitHub's message.
 std::string verifyAppJwt(const std::string& jwt, const std::string& public_key_pem, int64_t app_id,

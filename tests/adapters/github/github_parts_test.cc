@@ -119,6 +119,36 @@ TEST(GithubErrors, MapsStatusesToCodes) {
   EXPECT_EQ(statusError(too_many, "x").code, Errc::Unavailable);
 }
 
+TEST(GithubErrors, RateLimitWaitFollowsGithubsRules) {
+  using std::chrono::seconds;
+  auto retry_after = answer(429);
+  retry_after.retry_after = 7;
+  retry_after.ratelimit_remaining = 0;
+  retry_after.ratelimit_reset = 2000;
+  EXPECT_EQ(rateLimitWait(retry_after, 1000), seconds(7)) << "Retry-After comes first";
+
+  auto primary = answer(403, R"({"message":"API rate limit exceeded"})");
+  primary.ratelimit_remaining = 0;
+  primary.ratelimit_reset = 1030;
+  EXPECT_EQ(rateLimitWait(primary, 1000), seconds(30));
+  EXPECT_EQ(rateLimitWait(primary, 1100), seconds(1)) << "a reset in the past still waits a moment";
+  primary.ratelimit_reset.reset();
+  EXPECT_EQ(rateLimitWait(primary, 1000), seconds(60));
+
+  auto secondary = answer(403, R"({"message":"You have exceeded a Secondary Rate Limit."})");
+  EXPECT_EQ(rateLimitWait(secondary, 1000), seconds(60)) << "at least a minute without headers";
+  EXPECT_EQ(statusError(secondary, "x").code, Errc::Unavailable);
+  EXPECT_EQ(rateLimitWait(answer(429, "<html>"), 1000), seconds(60));
+
+  auto refused = answer(403, R"({"message":"Resource not accessible by integration"})");
+  refused.ratelimit_remaining = 4999;
+  EXPECT_FALSE(rateLimitWait(refused, 1000)) << "a plain 403 is a refusal, not a limit";
+  EXPECT_FALSE(rateLimitWait(answer(500), 1000));
+  auto not_limited = answer(404);
+  not_limited.retry_after = 3;
+  EXPECT_FALSE(rateLimitWait(not_limited, 1000)) << "only 403 and 429 are rate limits";
+}
+
 TEST(GithubErrors, TransportFailures) {
   ApiResponse r;
   r.result.code = CURLE_OPERATION_TIMEDOUT;
@@ -180,6 +210,15 @@ TEST(GithubOptionsCheck, RefusesUnusableOptions) {
   EXPECT_FALSE(validateOptions(o).ok());
   o.api_url = "https://x";
   o.max_archive_bytes = 0;
+  EXPECT_FALSE(validateOptions(o).ok());
+  o.max_archive_bytes = 1;
+  o.max_rate_limit_wait = std::chrono::seconds(0);
+  o.max_rate_limit_waits = 0;
+  EXPECT_TRUE(validateOptions(o).ok()) << "zero means never wait";
+  o.max_rate_limit_wait = std::chrono::seconds(-1);
+  EXPECT_FALSE(validateOptions(o).ok());
+  o.max_rate_limit_wait = std::chrono::seconds(1);
+  o.max_rate_limit_waits = -1;
   EXPECT_FALSE(validateOptions(o).ok());
 }
 

@@ -158,11 +158,72 @@ TEST(GithubDoubleProcess, ServesReleasesArchivesAndAppTokens) {
   EXPECT_EQ(proc.terminate(), 0);
 }
 
+// POST to a control route with a blocking easy handle; the HTTP status (0 on failure).
+long postControl(const std::string& url) {
+  CURL* e = curl_easy_init();
+  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char*, size_t size, size_t n, void*) { return size * n; });
+  long status = 0;
+  if (curl_easy_perform(e) == CURLE_OK) {
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  }
+  curl_easy_cleanup(e);
+  return status;
+}
+
+TEST(GithubDoubleProcess, PagesWithARateLimitInTheMiddleAndReleasesPublishedWhileRunning) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  std::string fixture = std::string(OD_GITHUB_FIXTURES) + "/example-module";
+  DoubleProcess proc({"--repo", "acme/example=" + fixture, "--tags", "acme/example=v1.0.0,v1.1.0,v1.2.0",
+                      "--per-page-cap", "1", "--releases-fault", "acme/example=rate-limited@2x1"});
+  ASSERT_TRUE(proc.started());
+  std::string port = proc.firstLine();
+  ASSERT_FALSE(port.empty());
+  loop::EventLoop loop;
+  loop::LibevClock clock(loop);
+  GithubOptions options;
+  options.api_url = "http://127.0.0.1:" + port;
+  options.allow_plain_http = true;
+  auto made = GithubModuleSource::create(loop, clock, nullptr, options);
+  ASSERT_TRUE(made.ok());
+  auto list = [&]() -> core::Result<std::vector<core::Release>> {
+    std::optional<core::Result<std::vector<core::Release>>> out;
+    auto h = (*made)->listReleases("acme", "example", {}, [&](auto r) { out = std::move(r); });
+    loop.runUntil([&] { return out.has_value(); }, std::chrono::seconds(10));
+    return out ? std::move(*out) : core::makeError(Errc::Internal, "no answer");
+  };
+  auto first = list();  // three pages of one; page 2 answers 429 + Retry-After: 1 once
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  ASSERT_EQ(first->size(), 3u);
+  EXPECT_EQ((*first)[2].tag, "v1.0.0");
+
+  std::string control = options.api_url + "/_double/repos/acme/example/";
+  EXPECT_EQ(postControl(control + "releases?tag=v1.3.0"), 201);
+  EXPECT_EQ(postControl(control + "releases?tag=v1.3.0"), 409);
+  auto second = list();
+  ASSERT_TRUE(second.ok()) << second.error().describe();
+  ASSERT_EQ(second->size(), 4u);
+  EXPECT_EQ((*second)[0].tag, "v1.3.0");
+
+  EXPECT_EQ(postControl(control + "fault?kind=html&page=3"), 200);
+  EXPECT_EQ(postControl(control + "fault?kind=no-such-fault"), 422);
+  auto garbage = list();
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().code, Errc::Corrupt);
+  EXPECT_EQ(proc.terminate(), 0);
+}
+
 TEST(GithubDoubleProcess, RefusesBadFlags) {
   DoubleProcess proc({"--repo", "no-slash"});
   ASSERT_TRUE(proc.started());
   EXPECT_EQ(proc.firstLine(), "");
   EXPECT_EQ(proc.terminate(), 2);
+  DoubleProcess fault({"--repo", "a/b=/tmp", "--releases-fault", "a/b=meteor@2"});
+  ASSERT_TRUE(fault.started());
+  EXPECT_EQ(fault.firstLine(), "");
+  EXPECT_EQ(fault.terminate(), 2);
 }
 
 }  // namespace
