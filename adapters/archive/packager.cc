@@ -78,8 +78,8 @@ ArchivePackager::ArchivePackager(loop::EventLoop& loop, exec::WorkerPool& pool, 
     : loop_(loop), pool_(pool), options_(std::make_shared<const PackagerOptions>(std::move(options))),
       hasher_(hasher) {}
 
-template <typename Job>
-core::CancelablePtr ArchivePackager::run(Job job, Callback<core::PackagedArtifact> done) {
+template <typename Job, typename T>
+core::CancelablePtr ArchivePackager::run(Job job, Callback<T> done) {
   auto handle = pool_.submit(std::move(job), done);
   if (handle.ok()) {
     return std::move(*handle);
@@ -103,6 +103,18 @@ core::CancelablePtr ArchivePackager::packageLocal(core::LocalPackageJob job, Cal
         LocalSourceRequest request{job.url, job.version, job.out_path, options->temp_parent,
                                    packFormat(job.format), options->limits};
         return finish(packageLocalSource(request), job.out_path, *hasher, options->hash_chunk_bytes);
+      },
+      std::move(done));
+}
+
+core::CancelablePtr ArchivePackager::zipDirhash(std::string zip_path, Callback<std::string> done) {
+  return run(
+      [options = options_, hasher = &hasher_, path = std::move(zip_path)]() -> core::Result<std::string> {
+        auto h1 = archive::zipDirhash(path, *hasher, options->zip_hash_limits);
+        if (!h1.ok()) {
+          return portError(std::move(h1).takeError());
+        }
+        return h1;
       },
       std::move(done));
 }

@@ -3,7 +3,8 @@
 // extraction, GitHub wrapper stripped, deterministic repack) and packageLocal() runs
 // packageLocalSource() (file:// folders and archives), both on the WorkerPool; then the
 // result file is hashed in bounded memory (one chunk at a time) on the same pool thread, and
-// the callback comes back on the loop thread.
+// the callback comes back on the loop thread. zipDirhash() runs dirhash.h's zipDirhash() on
+// the pool.
 //
 // DESIGN
 // - Errors follow the port: every archive rejection (archive_limits.h, the Corrupt one too)
@@ -24,6 +25,7 @@
 #include <string>
 
 #include "adapters/archive/archive_limits.h"
+#include "adapters/archive/dirhash.h"
 #include "adapters/exec/worker_pool.h"
 #include "adapters/loop/event_loop.h"
 #include "core/ports/hasher.h"
@@ -35,6 +37,7 @@ struct PackagerOptions {
   std::string temp_parent;      // where private extraction directories are created
   ArchiveLimits limits;         // applied to every untrusted archive and local source
   size_t hash_chunk_bytes = 256 * 1024;  // read size while hashing the result
+  ZipHashLimits zip_hash_limits;         // applied by zipDirhash() to provider zips
 };
 
 class ArchivePackager final : public core::Packager {
@@ -46,14 +49,15 @@ class ArchivePackager final : public core::Packager {
   core::CancelablePtr repack(core::RepackJob job, Callback<core::PackagedArtifact> done) override;
   core::CancelablePtr packageLocal(core::LocalPackageJob job,
                                    Callback<core::PackagedArtifact> done) override;
+  core::CancelablePtr zipDirhash(std::string zip_path, Callback<std::string> done) override;
 
   // Removes extraction directories under temp_parent older than `older_than` (blocking: call
   // it at startup, before the loop runs, or from a pool job). Returns how many were removed.
   size_t sweepStale(std::chrono::seconds older_than) const;
 
  private:
-  template <typename Job>
-  core::CancelablePtr run(Job job, Callback<core::PackagedArtifact> done);
+  template <typename Job, typename T>
+  core::CancelablePtr run(Job job, Callback<T> done);
 
   loop::EventLoop& loop_;
   exec::WorkerPool& pool_;

@@ -2,8 +2,8 @@
 // Packager: turns what a source delivered into the artifact we store — an untrusted upstream
 // archive (extracted under the safety rules, GitHub's wrapper directory stripped, repacked
 // deterministically), or a local file:// folder or archive (ARCHITECTURE "Decisions") — and
-// hashes the result. libarchive lives in adapters/archive, so the worker in events/ reaches
-// it through this port.
+// hashes the result; and the "h1:" dirhash of a provider zip. libarchive lives in
+// adapters/archive, so the worker in events/ reaches it through this port.
 // Errors: Invalid for an archive the safety rules refuse (the message names the reason:
 // traversal, absolute path, link outside the tree, device file, too many entries or bytes,
 // compression ratio, unsupported format), NotFound for a missing local path, Io otherwise.
@@ -52,6 +52,11 @@ class Packager {
   virtual ~Packager() = default;
   virtual CancelablePtr repack(RepackJob job, Callback<PackagedArtifact> done) = 0;
   virtual CancelablePtr packageLocal(LocalPackageJob job, Callback<PackagedArtifact> done) = 0;
+  // The "h1:<base64>" dirhash of the zip at `zip_path` (protocol-conformance §4.2), read in
+  // one streaming pass. Invalid when the zip cannot be read or is refused (the message says
+  // why: corrupt, not a zip, a newline or duplicate name, too large); Unavailable for local
+  // I/O failures and a full pool. The caller owns the file.
+  virtual CancelablePtr zipDirhash(std::string zip_path, Callback<std::string> done) = 0;
 };
 
 }  // namespace od::core

@@ -71,7 +71,7 @@ class ProviderJob final : public SyncJob {
   void start();
 
  private:
-  enum class Stage { Resolve, Shasums, Signature, Verify, Download, Store };
+  enum class Stage { Resolve, Shasums, Signature, Verify, Download, Hash, Store };
 
   void resolve();
   void fetchShasums();
@@ -79,6 +79,7 @@ class ProviderJob final : public SyncJob {
   void verify();
   void download();
   void onDownloaded(core::FetchedFile file);
+  void hashContents();
   void store(bool replace);
   void onStored(bool replace, core::Result<core::PutResult> result);
   void succeed();
@@ -103,6 +104,7 @@ class ProviderJob final : public SyncJob {
   std::string signature_;
   std::string download_path_;
   core::FetchedFile file_;
+  std::string h1_;
 };
 
 void ProviderJob::start() {
@@ -212,7 +214,20 @@ void ProviderJob::onDownloaded(core::FetchedFile file) {
                  package_.shasum.hex());
     return;
   }
-  store(false);
+  hashContents();
+}
+
+void ProviderJob::hashContents() {
+  step([&] {
+    return d_.packager.zipDirhash(download_path_, [this](core::Result<std::string> r) {
+      if (!r.ok()) {
+        fail(Stage::Hash, r.error());
+        return;
+      }
+      h1_ = std::move(*r);
+      store(false);
+    });
+  });
 }
 
 void ProviderJob::store(bool replace) {
@@ -244,10 +259,10 @@ void ProviderJob::onStored(bool replace, core::Result<core::PutResult> result) {
 void ProviderJob::succeed() {
   removeDownload();
   auto facts = storedFacts(d_.config.facts_stream, event_, data_, plan_.file_name, plan_.object_key,
-                           file_.sha256, file_.size, nowMs());
+                           file_.sha256, file_.size, nowMs(), h1_);
   ++d_.metrics.synced;
-  log().debug("event=VersionSynced id={} key={} corr={} object={} checksum={} bytes={}", event_.id, event_.key,
-              event_.corr, plan_.object_key, file_.sha256.base64(), file_.size);
+  log().debug("event=VersionSynced id={} key={} corr={} object={} checksum={} h1={} bytes={}", event_.id,
+              event_.key, event_.corr, plan_.object_key, file_.sha256.base64(), h1_, file_.size);
   finish(std::move(facts));
 }
 
@@ -271,6 +286,10 @@ void ProviderJob::fail(Stage stage, const core::Error& error) {
       break;
     case Stage::Download:
       reason = "download of " + package_.filename + " failed: " + error.message;
+      break;
+    case Stage::Hash:
+      reason = error.retryable() ? "hashing the contents of " + package_.filename + " failed: " + error.message
+                                 : package_.filename + " is not a usable provider zip: " + error.message;
       break;
     case Stage::Store:
       reason = "storing " + plan_.object_key + " failed: " + error.message;

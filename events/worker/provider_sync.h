@@ -9,11 +9,14 @@
 //   os, arch) -> fetchSmall(SHA256SUMS, 1 MiB) -> fetchSmall(SHA256SUMS.sig, 64 KiB) ->
 //   verifyDetached(SHA256SUMS, sig, the package's signing keys) -> download the zip into a
 //   per-attempt file under work_dir -> its SHA-256 must appear in SHA256SUMS under exactly
-//   the package's filename AND equal the registry's shasum -> only then ObjectStore::put
-//   under core::artifactKey (create-or-verify; a different stored object is replaced with a
-//   warning, as for mutable modules: providerConfigRef has no `immutable`).
+//   the package's filename AND equal the registry's shasum -> its "h1:" dirhash
+//   (Packager::zipDirhash, on the pool, streamed) -> only then ObjectStore::put under
+//   core::artifactKey (create-or-verify; a different stored object is replaced with a
+//   warning, as for mutable modules: providerConfigRef has no `immutable`). VersionSynced
+//   carries the h1 for the network mirror.
 // - Any verification failure is terminal (retryable=false) and nothing is stored; the
-//   reasons say which check failed. Unavailable/Timeout from the source, the verifier's pool
+//   reasons say which check failed. So is a zip that passes the hash checks but cannot be
+//   read as a zip (corrupt, a name with a newline, duplicate names, a bomb). Unavailable/Timeout from the source, the verifier's pool
 //   or the store are retried through the due set exactly as module requests are.
 // - The temp download is removed when the request ends, whatever the outcome.
 // Thread affinity: loop thread only. Ownership: every referent in ProviderSyncDeps must
@@ -23,6 +26,7 @@
 #include <string_view>
 
 #include "core/ports/object_store.h"
+#include "core/ports/packager.h"
 #include "core/ports/sources.h"
 #include "core/ports/verifier.h"
 #include "events/consumer.h"
@@ -38,6 +42,7 @@ struct ProviderSyncDeps {
   Runtime rt;
   core::ProviderSource& source;
   core::SignatureVerifier& verifier;
+  core::Packager& packager;  // zipDirhash
   core::ObjectStore& store;
   const VersionSyncConfig& config;
   VersionSyncMetrics& metrics;

@@ -130,14 +130,15 @@ std::vector<core::AppendRecord> storedFacts(std::string_view facts_stream, const
                                             const VersionSyncRequested& data,
                                             const std::string& file_name,
                                             const std::string& object_key,
-                                            const core::Sha256& sha256, uint64_t size, int64_t ts_ms) {
+                                            const core::Sha256& sha256, uint64_t size, int64_t ts_ms,
+                                            std::optional<std::string> h1) {
   const std::string checksum = sha256.base64();
   std::vector<core::AppendRecord> facts;
   facts.push_back(factRecord(facts_stream, request, data,
                              ArtifactStored{data.generation, file_name, object_key, checksum, size},
                              ts_ms));
   facts.push_back(factRecord(facts_stream, request, data,
-                             VersionSynced{data.generation, file_name, checksum, size, data.attempt},
+                             VersionSynced{data.generation, file_name, checksum, size, data.attempt, std::move(h1)},
                              ts_ms));
   return facts;
 }

@@ -90,12 +90,14 @@ core::AppendRecord retryRecord(std::string_view work_stream, const Envelope& req
                                const VersionSyncRequested& data, int64_t ts_ms);
 
 // The answer to a stored artifact, in order: ArtifactStored, then VersionSynced (checksum
-// base64 of the SHA-256, as Version status carries it).
+// base64 of the SHA-256, as Version status carries it; `h1`, providers only, the zip's
+// dirhash).
 std::vector<core::AppendRecord> storedFacts(std::string_view facts_stream, const Envelope& request,
                                             const VersionSyncRequested& data,
                                             const std::string& file_name,
                                             const std::string& object_key,
-                                            const core::Sha256& sha256, uint64_t size, int64_t ts_ms);
+                                            const core::Sha256& sha256, uint64_t size, int64_t ts_ms,
+                                            std::optional<std::string> h1 = std::nullopt);
 
 // How failures are retried (VersionSyncConfig's part of it).
 struct RetryRules {

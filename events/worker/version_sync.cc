@@ -254,7 +254,7 @@ core::CancelablePtr VersionSyncHandler::handle(const Envelope& event, const core
     return core::completedHandle();
   }
   if (provider_source_ != nullptr && verifier_ != nullptr && isProviderRequest(event)) {
-    return startProviderSync(ProviderSyncDeps{rt_, *provider_source_, *verifier_, store_, config_, metrics_}, event,
+    return startProviderSync(ProviderSyncDeps{rt_, *provider_source_, *verifier_, packager_, store_, config_, metrics_}, event,
                              std::move(done));
   }
   auto job = std::make_unique<Job>(*this, event, std::move(done));

@@ -161,7 +161,7 @@ TEST(Codec, OtherTypedEventsRoundTrip) {
   auto s = decodeData(encodeData(stored), std::type_identity<ArtifactStored>{});
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->size, 1234u);
-  VersionSynced synced{7, "0190.zip", "q1w2", 99, 3};
+  VersionSynced synced{7, "0190.zip", "q1w2", 99, 3, std::nullopt};
   auto y = decodeData(encodeData(synced), std::type_identity<VersionSynced>{});
   ASSERT_TRUE(y.ok());
   EXPECT_EQ(y->file_name, "0190.zip");

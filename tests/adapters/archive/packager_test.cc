@@ -33,7 +33,7 @@ class PackagerTest : public ::testing::Test {
     ASSERT_TRUE(dir.ok());
     work_.emplace(std::move(*dir));
     fs::create_directories(path("tmp"));
-    packager_.emplace(loop_, pool_, PackagerOptions{path("tmp"), {}, 7}, hasher_);
+    packager_.emplace(loop_, pool_, PackagerOptions{path("tmp"), {}, 7, {}}, hasher_);
   }
   void TearDown() override {
     packager_.reset();
@@ -179,6 +179,31 @@ TEST_F(PackagerTest, SweepRemovesOnlyStaleExtractionDirectories) {
   fs::create_directories(path("tmp") + "/" + kExtractDirPrefix + "live");
   EXPECT_EQ(packager_->sweepStale(std::chrono::hours(1)), 1u);
   EXPECT_EQ(extractionDirs(), 1u);
+}
+
+TEST_F(PackagerTest, ZipDirhashRunsOnThePoolAndRefusalsAreInvalid) {
+  auto dirhash = [&](const std::string& zip) {
+    std::optional<core::Result<std::string>> got;
+    auto h = packager_->zipDirhash(zip, [&](core::Result<std::string> r) { got.emplace(std::move(r)); });
+    EXPECT_FALSE(got.has_value());  // never inline: the work runs on the pool
+    EXPECT_TRUE(loop_.runUntil([&] { return got.has_value(); }, std::chrono::seconds(20)));
+    return std::move(*got);
+  };
+  ASSERT_TRUE(testing::writeArchive(path("p.zip"), Container::Zip, {testing::file("LICENSE", "MIT\n")}));
+  auto h1 = dirhash(path("p.zip"));
+  ASSERT_TRUE(h1.ok()) << h1.error().message;
+  // The summary "<hex>  LICENSE\n" hashed and base64-encoded.
+  EXPECT_EQ(*h1, "h1:" + hasher_.sha256Of(hasher_.sha256Of("MIT\n").hex() + "  LICENSE\n").base64());
+
+  testing::writeFile(path("bad.zip"), "PK\x03\x04 not really a zip");
+  auto bad = dirhash(path("bad.zip"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, core::Errc::Invalid);
+  EXPECT_TRUE(rejectReasonOf(bad.error()).has_value()) << bad.error().message;
+
+  auto missing = dirhash(path("missing.zip"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, core::Errc::Unavailable);
 }
 
 TEST(HashFile, HashesInSmallChunks) {

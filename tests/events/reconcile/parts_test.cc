@@ -22,7 +22,7 @@ Envelope requestEvent(int64_t generation, int64_t attempt, std::string spec = "{
 }
 
 Envelope syncedEvent(int64_t generation, int64_t attempt) {
-  VersionSynced d{generation, "f.zip", "sum", 10, attempt};
+  VersionSynced d{generation, "f.zip", "sum", 10, attempt, std::nullopt};
   return makeEnvelope(d, EnvelopeMeta{"s" + std::to_string(generation) + std::to_string(attempt),
                                       kKey, "", "", 0});
 }

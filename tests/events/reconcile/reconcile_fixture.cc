@@ -106,7 +106,7 @@ void ReconcileWorld::appendSynced(const std::string& name, int64_t generation, i
                                   const std::string& salt) {
   const std::string key = "Version/ns/" + name;
   const std::string file = version(name)["spec"].value("fileName", "f.zip");
-  VersionSynced d{generation, file, "c2hhMjU2LW9mLXRoZS1hcnRpZmFjdA==", 4096, attempt};
+  VersionSynced d{generation, file, "c2hhMjU2LW9mLXRoZS1hcnRpZmFjdA==", 4096, attempt, std::nullopt};
   EnvelopeMeta meta{eventId({"synced", key, std::to_string(generation), std::to_string(attempt),
                              salt}),
                     key, "", "", core::unixMillis(clock.now())};

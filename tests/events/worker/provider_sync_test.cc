@@ -10,8 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "events/worker/sync_plan.h"
+#include "tests/adapters/archive/archive_builder.h"
 #include "tests/events/worker/worker_fixture.h"
 
 namespace od::tests {
@@ -98,13 +101,29 @@ class ProviderSyncTest : public WorkerTest {
  public:
   ProviderSyncTest() {
     handler_->setProviderSync(&provider_, &verifier_);
-    zip_ = "PK\x03\x04 provider binary bytes";
+    zip_ = zipOf({adapters::archive::testing::file("terraform-provider-aws_v5.0.0", "provider binary bytes", 0755),
+                  adapters::archive::testing::file("LICENSE", "MPL-2.0\n")});
     const auto sum = hasher_.sha256Of(zip_);
     shasums_ = "1111111111111111111111111111111111111111111111111111111111111111  "
                "terraform-provider-aws_5.0.0_darwin_arm64.zip\n" +
                sum.hex() + "  " + kZipName + "\n";
     provider_.package = core::ProviderPackage{kZipName, "https://up/zip", "https://up/SHA256SUMS",
                                               "https://up/SHA256SUMS.sig", sum, {kKeyArmor}};
+    serve();
+  }
+
+  // The bytes of a zip of `items`.
+  std::string zipOf(const std::vector<adapters::archive::testing::Item>& items) const {
+    const std::string path = dir_ + "/upstream.zip";
+    EXPECT_TRUE(adapters::archive::testing::writeArchive(path, adapters::archive::testing::Container::Zip, items));
+    return readFile(path);
+  }
+  // Publishes `zip` as the package: listed in SHA256SUMS (signed) and as the shasum.
+  void publish(const std::string& zip) {
+    zip_ = zip;
+    const auto sum = hasher_.sha256Of(zip_);
+    shasums_ = sum.hex() + "  " + kZipName + "\n";
+    provider_.package.shasum = sum;
     serve();
   }
 
@@ -167,6 +186,10 @@ TEST_F(ProviderSyncTest, VerifiedZipIsStoredAndBothFactsComeBack) {
   auto synced = factAs<events::VersionSynced>((*r)[1]);
   EXPECT_EQ(synced.checksum, stored.checksum);
   EXPECT_EQ(synced.attempt, 1);
+  // h1 from the definition (protocol-conformance §4.2): sorted names, "<hex>  <name>\n".
+  const std::string summary = hasher_.sha256Of("MPL-2.0\n").hex() + "  LICENSE\n" +
+                              hasher_.sha256Of("provider binary bytes").hex() + "  terraform-provider-aws_v5.0.0\n";
+  EXPECT_EQ(synced.h1, "h1:" + hasher_.sha256Of(summary).base64());
 
   EXPECT_EQ(provider_.resolved, (std::vector<std::string>{"hashicorp/aws 5.0.0 linux_amd64"}));
   EXPECT_EQ(provider_.small_limits["https://up/SHA256SUMS"], events::kMaxShasumsBytes);
@@ -220,6 +243,18 @@ TEST_F(ProviderSyncTest, ZipMissingFromSha256SumsIsTerminal) {
 TEST_F(ProviderSyncTest, ZipDifferentFromTheRegistryShasumIsTerminal) {
   provider_.package.shasum = hasher_.sha256Of("something else");
   EXPECT_TRUE(terminalReason().starts_with("zip hash differs from the registry's shasum"));
+}
+
+TEST_F(ProviderSyncTest, SignedZipThatIsNoZipIsTerminalAndNothingIsStored) {
+  publish("PK\x03\x04 provider binary bytes, but no zip");
+  const std::string reason = terminalReason();
+  EXPECT_TRUE(reason.starts_with(std::string(kZipName) + " is not a usable provider zip: ")) << reason;
+}
+
+TEST_F(ProviderSyncTest, SignedZipWithANewlineInANameIsTerminal) {
+  publish(zipOf({adapters::archive::testing::file("bin\nary", "x")}));
+  const std::string reason = terminalReason();
+  EXPECT_NE(reason.find("newline"), std::string::npos) << reason;
 }
 
 TEST_F(ProviderSyncTest, RetryableResolveErrorSchedulesTheNextAttempt) {

@@ -125,7 +125,7 @@ TEST(SyncRecords, FactIdsDependOnTypeGenerationAttemptAndRequest) {
   TestVersion v;
   auto e = requestFor(v);
   auto data = events::decodeAs<events::VersionSyncRequested>(e).value();
-  events::VersionSynced synced{3, "f.zip", "c", 1, 2};
+  events::VersionSynced synced{3, "f.zip", "c", 1, 2, std::nullopt};
   events::ArtifactStored stored{3, "f.zip", "k", "c", 1};
   auto a = events::factRecord("od:{ctl}:facts", e, data, synced, 10);
   auto b = events::factRecord("od:{ctl}:facts", e, data, synced, 99);  // another clock reading

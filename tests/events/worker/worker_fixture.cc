@@ -38,7 +38,7 @@ WorkerTest::WorkerTest() {
   fs::create_directories(sources_dir_);
   EXPECT_TRUE(events::prepareWorkDir(work_dir_, std::chrono::hours(1)).ok());
   packager_ = std::make_unique<adapters::archive::ArchivePackager>(
-      loop_, pool_, adapters::archive::PackagerOptions{work_dir_, {}, 64 * 1024}, hasher_);
+      loop_, pool_, adapters::archive::PackagerOptions{work_dir_, {}, 64 * 1024, {}}, hasher_);
   adapters::storage::FsObjectStoreOptions options;
   options.root = storage_root_;
   auto store = adapters::storage::FsObjectStore::open(loop_, pool_, std::move(options));
