@@ -12,6 +12,7 @@
 #include "adapters/crypto/openssl_hasher.h"
 #include "adapters/github/github_http.h"
 #include "adapters/registry/registry_parse.h"
+#include "adapters/registry/upstream_http.h"
 
 namespace od::adapters::registry {
 
@@ -19,19 +20,6 @@ using core::Errc;
 using core::makeError;
 
 namespace {
-
-// What one transfer shares with curl's callbacks; lives as long as the transfer or the handle.
-struct Leg {
-  bool refused_address = false;  // set by the socket filter
-};
-
-curl_socket_t openPublicOnly(void* clientp, curlsocktype /*purpose*/, struct curl_sockaddr* address) noexcept {
-  if (!github::isPublicAddress(&address->addr)) {
-    static_cast<Leg*>(clientp)->refused_address = true;
-    return CURL_SOCKET_BAD;
-  }
-  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-}
 
 // The handle every call returns: cancels the transfer and runs the call's own cleanup.
 class CallHandle final : public core::Cancelable {
@@ -53,59 +41,6 @@ class CallHandle final : public core::Cancelable {
  private:
   std::shared_ptr<bool> cancelled_;
 };
-
-std::string retryHint(const kube::TransferResult& r) {
-  return r.retry_after_seconds ? "; retry after " + std::to_string(*r.retry_after_seconds) + " s" : "";
-}
-
-std::string bodyHint(const std::string& body) {
-  std::string out;
-  for (char c : body.substr(0, 120)) {
-    out += (c >= 0x20 && c < 0x7f) ? c : ' ';
-  }
-  return out.empty() ? "(empty body)" : out;
-}
-
-// The error of a transfer that did not end in 200 (the mapping the GitHub source uses).
-core::Error transferError(const kube::TransferResult& r, const Leg& leg, std::string_view what) {
-  std::string prefix(what);
-  if (leg.refused_address) {
-    return makeError(Errc::Permission, prefix + ": the address is not public; list its host in "
-                                                "upstream_allow to permit it");
-  }
-  if (r.code == CURLE_OPERATION_TIMEDOUT) {
-    return makeError(Errc::Timeout, prefix + ": timed out: " + r.error);
-  }
-  if (r.code == CURLE_UNSUPPORTED_PROTOCOL) {
-    return makeError(Errc::Invalid, prefix + ": refused a URL scheme (plain http is off): " + r.error);
-  }
-  if (r.code == CURLE_TOO_MANY_REDIRECTS) {
-    return makeError(Errc::Corrupt, prefix + ": too many redirects");
-  }
-  if (r.code != CURLE_OK && !r.too_large) {
-    return makeError(Errc::Unavailable, prefix + ": " + r.error);
-  }
-  std::string status = ": HTTP " + std::to_string(r.status) + " ";
-  if (r.status == 404) {
-    return makeError(Errc::NotFound, prefix + status + "not found: " + bodyHint(r.body));
-  }
-  if (r.status == 401 || r.status == 403) {
-    return makeError(Errc::Permission, prefix + status + "refused: " + bodyHint(r.body));
-  }
-  if (r.status == 429 || r.status >= 500 || r.status == 408) {
-    return makeError(Errc::Unavailable, prefix + status + bodyHint(r.body) + retryHint(r));
-  }
-  if (r.too_large) {
-    return makeError(Errc::Corrupt, prefix + ": answer larger than the limit");
-  }
-  return makeError(Errc::Corrupt, prefix + status + "unexpected answer: " + bodyHint(r.body));
-}
-
-bool hostAllowed(const std::vector<std::string>& allow, std::string_view url) {
-  auto target = github::hostAndAuthority(url);
-  return target && (std::find(allow.begin(), allow.end(), target->first) != allow.end() ||
-                    std::find(allow.begin(), allow.end(), target->second) != allow.end());
-}
 
 }  // namespace
 
@@ -154,6 +89,19 @@ struct OpenTofuRegistrySource::Download {
   Leg leg;
 };
 
+UpstreamTransport transportOf(const RegistryOptions& o) {
+  UpstreamTransport t;
+  t.user_agent = o.user_agent;
+  t.connect_timeout = o.connect_timeout;
+  t.request_timeout = o.request_timeout;
+  t.download_timeout = o.download_timeout;
+  t.stall_timeout = o.stall_timeout;
+  t.allow_plain_http = o.allow_plain_http;
+  t.upstream_allow = o.upstream_allow;
+  t.ca_file = o.ca_file;
+  return t;
+}
+
 core::Status validateOptions(const RegistryOptions& options) {
   if (!isAcceptableUrl(options.base_url, options.allow_plain_http) ||
       options.base_url.find_first_of("?#") != std::string::npos) {
@@ -184,6 +132,7 @@ core::Result<std::unique_ptr<OpenTofuRegistrySource>> OpenTofuRegistrySource::cr
 OpenTofuRegistrySource::OpenTofuRegistrySource(loop::EventLoop& loop, RegistryOptions options)
     : loop_(loop),
       options_(std::move(options)),
+      transport_(transportOf(options_)),
       curl_(std::make_unique<kube::CurlMulti>(loop)),
       alive_(std::make_shared<bool>(true)) {}
 
@@ -205,40 +154,6 @@ core::CancelablePtr OpenTofuRegistrySource::failSoon(core::Error error,
   return std::make_unique<CallHandle>(cancelled);
 }
 
-namespace {
-
-// The easy handle every request starts from: protocols, timeouts, TLS, address filter.
-kube::CurlEasyPtr baseEasy(const RegistryOptions& options, const std::string& url, Leg* leg,
-                           bool download) {
-  kube::CurlEasyPtr easy(curl_easy_init());
-  CURL* e = easy.get();
-  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-  const char* protocols = options.allow_plain_http ? "http,https" : "https";
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);  // release assets redirect to a CDN
-  curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
-  if (download) {
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.download_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
-                     static_cast<long>(std::max<int64_t>(1, options.stall_timeout.count() / 1000)));
-  } else {
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count()));
-  }
-  if (!options.ca_file.empty()) {
-    curl_easy_setopt(e, CURLOPT_CAINFO, options.ca_file.c_str());
-  }
-  if (!hostAllowed(options.upstream_allow, url)) {
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &openPublicOnly);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, leg);
-  }
-  return easy;
-}
-
-}  // namespace
 
 core::CancelablePtr OpenTofuRegistrySource::getSmall(std::string url, size_t max_bytes, std::string what,
                                                      std::function<void(core::Result<std::string>)> done) {
@@ -249,7 +164,7 @@ core::CancelablePtr OpenTofuRegistrySource::getSmall(std::string url, size_t max
   }
   auto leg = std::make_shared<Leg>();
   kube::TransferSpec spec;
-  spec.easy = baseEasy(options_, url, leg.get(), false);
+  spec.easy = upstreamEasy(transport_, url, leg.get(), false);
   curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
   spec.headers.reset(headers);
   spec.max_body = max_bytes;
@@ -265,7 +180,7 @@ core::CancelablePtr OpenTofuRegistrySource::getSmall(std::string url, size_t max
       done(makeError(Errc::Corrupt, what + ": answer larger than " + std::to_string(max_bytes) + " bytes"));
       return;
     }
-    done(transferError(r, *leg, what));
+    done(upstreamError(r, *leg, what));
   });
   return handle;
 }
@@ -353,7 +268,7 @@ core::CancelablePtr OpenTofuRegistrySource::download(std::string url, std::strin
   dl->path = dest_path;
   dl->limit = options_.max_download_bytes;
   kube::TransferSpec spec;
-  spec.easy = baseEasy(options_, url, &dl->leg, true);
+  spec.easy = upstreamEasy(transport_, url, &dl->leg, true);
   spec.max_body = 64 * 1024;  // error bodies only; a 200's body goes to the sink
   spec.sink = [dl](std::string_view chunk) { return dl->write(chunk); };
   auto cancelled = std::make_shared<bool>(false);
@@ -373,7 +288,7 @@ core::CancelablePtr OpenTofuRegistrySource::download(std::string url, std::strin
     }
     if (r.code != CURLE_OK || r.status != 200) {
       dl->close(true);
-      done(transferError(r, dl->leg, what));
+      done(upstreamError(r, dl->leg, what));
       return;
     }
     if (::fsync(dl->fd) != 0) {

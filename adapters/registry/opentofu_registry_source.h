@@ -28,6 +28,7 @@
 
 #include "adapters/kube/curl_multi.h"
 #include "adapters/loop/event_loop.h"
+#include "adapters/registry/upstream_http.h"
 #include "core/ports/sources.h"
 
 namespace od::adapters::registry {
@@ -48,6 +49,8 @@ struct RegistryOptions {
 
 // Errc::Invalid unless `options` are usable.
 core::Status validateOptions(const RegistryOptions& options);
+// The transport part of `options` (everything but base_url and the size limits).
+UpstreamTransport transportOf(const RegistryOptions& options);
 
 class OpenTofuRegistrySource final : public core::ProviderSource {
  public:
@@ -81,6 +84,7 @@ class OpenTofuRegistrySource final : public core::ProviderSource {
 
   loop::EventLoop& loop_;
   RegistryOptions options_;
+  UpstreamTransport transport_;
   std::unique_ptr<kube::CurlMulti> curl_;
   std::shared_ptr<bool> alive_;
 };

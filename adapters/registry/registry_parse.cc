@@ -80,6 +80,48 @@ auto withObject(std::string_view body, std::string_view what, Fn fn) -> decltype
   return fn(doc->root());
 }
 
+constexpr size_t kMaxVersions = 20000;  // registry.opentofu.org's largest lists hold a few thousand
+
+// protocols (strings) and platforms ({os, arch} in checkPlatform's alphabet) of one versions[]
+// entry; both optional, as the protocol has them, but never of another shape.
+core::Status checkVersionExtras(simdjson::dom::element entry, const std::string& field) {
+  constexpr std::string_view what = "versions list";
+  simdjson::dom::element e;
+  if (entry["protocols"].get(e) == simdjson::SUCCESS && !e.is_null()) {
+    simdjson::dom::array protocols;
+    if (e.get(protocols) != simdjson::SUCCESS) {
+      return corrupt(what, field + ".protocols is a " + std::string(core::jsonTypeName(e)) + ", want an array");
+    }
+    for (simdjson::dom::element p : protocols) {
+      if (!p.is_string()) {
+        return corrupt(what, field + ".protocols holds a " + std::string(core::jsonTypeName(p)) +
+                                 ", want strings");
+      }
+    }
+  }
+  if (entry["platforms"].get(e) != simdjson::SUCCESS || e.is_null()) {
+    return core::okStatus();
+  }
+  simdjson::dom::array platforms;
+  if (e.get(platforms) != simdjson::SUCCESS) {
+    return corrupt(what, field + ".platforms is a " + std::string(core::jsonTypeName(e)) + ", want an array");
+  }
+  size_t index = 0;
+  for (simdjson::dom::element platform : platforms) {
+    std::string at = field + ".platforms[" + std::to_string(index++) + "]";
+    for (const char* name : {"os", "arch"}) {
+      auto value = stringField(platform, name, at);
+      if (!value) {
+        return value.error();
+      }
+      if (!checkPlatform(*value).ok()) {
+        return corrupt(what, at + "." + name + " " + printable(*value) + " is not a platform name");
+      }
+    }
+  }
+  return core::okStatus();
+}
+
 bool isPlainZipName(std::string_view name) {
   return !name.empty() && name.size() <= 255 && name.front() != '.' && name.front() != '-' &&
          name.size() > 4 && name.substr(name.size() - 4) == ".zip" && charsIn(name, "._+-", false);
@@ -131,6 +173,10 @@ core::Result<std::vector<std::string>> parseVersions(std::string_view body) {
     if (root["versions"].get(list) != simdjson::SUCCESS) {
       return corrupt(what, "field \"versions\" is missing or not an array");
     }
+    if (list.size() > kMaxVersions) {
+      return corrupt(what, std::to_string(list.size()) + " versions, more than " +
+                               std::to_string(kMaxVersions));
+    }
     std::vector<std::string> out;
     std::set<std::string> seen;
     size_t index = 0;
@@ -142,6 +188,10 @@ core::Result<std::vector<std::string>> parseVersions(std::string_view body) {
       }
       if (!checkVersion(*version).ok()) {
         return corrupt(what, field + ".version " + printable(*version) + " is not a version");
+      }
+      auto extras = checkVersionExtras(entry, field);
+      if (!extras.ok()) {
+        return extras.error();
       }
       if (seen.insert(std::string(*version)).second) {
         out.emplace_back(*version);

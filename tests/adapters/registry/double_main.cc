@@ -2,8 +2,8 @@
 // tests, dev by hand).
 //   od_provider_registry_double [--host 127.0.0.1] [--port 0] --provider ns/type=1.0.0,1.1.0 ...
 //       [--platforms linux_amd64,darwin_arm64] [--payload-bytes N] [--fault NAME]
-// NAME: tampered-zip, bad-signature, versions-500, versions-429, versions-html, download-html,
-// missing-platform. --platforms and --payload-bytes apply to every --provider. Prints the bound
+// NAME: one of registryFaultFromName's (provider_registry_double.h), e.g. versions-html or
+// releases-429. Versions and faults can also be changed while it runs (POST /_double/...). --platforms and --payload-bytes apply to every --provider. Prints the bound
 // port on its own line once it serves, then runs until SIGTERM or SIGINT.
 #include <signal.h>
 
@@ -47,16 +47,11 @@ uint64_t number(const std::string& text, const char* flag) {
 }
 
 RegistryFault faultNamed(const std::string& name) {
-  static const std::map<std::string, RegistryFault> kFaults = {
-      {"tampered-zip", RegistryFault::TamperedZip},       {"bad-signature", RegistryFault::BadSignature},
-      {"versions-500", RegistryFault::VersionsServerError}, {"versions-429", RegistryFault::VersionsRateLimited},
-      {"versions-html", RegistryFault::VersionsHtml},       {"download-html", RegistryFault::DownloadHtml},
-      {"missing-platform", RegistryFault::MissingPlatform}};
-  auto it = kFaults.find(name);
-  if (it == kFaults.end()) {
+  auto fault = od::testing::registryFaultFromName(name);
+  if (!fault) {
     usage("unknown fault \"" + name + "\"");
   }
-  return it->second;
+  return *fault;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "core/base64.h"
 #include "core/json_writer.h"
@@ -234,9 +235,73 @@ void ProviderRegistryDouble::stop() {
 uint16_t ProviderRegistryDouble::port() const { return server_ ? server_->port() : 0; }
 std::string ProviderRegistryDouble::baseUrl() const { return "http://127.0.0.1:" + std::to_string(port()); }
 
-void ProviderRegistryDouble::setFault(RegistryFault fault) {
+void ProviderRegistryDouble::setFault(RegistryFault fault, int releases_page) {
   std::lock_guard lock(mu_);
   fault_ = fault;
+  fault_page_ = releases_page;
+}
+
+core::Status ProviderRegistryDouble::addVersion(const std::string& name_space, const std::string& type,
+                                                const std::string& version) {
+  std::lock_guard lock(mu_);  // handlers read versions and sums under it
+  auto* p = const_cast<DoubleProvider*>(find(name_space, type));
+  if (p == nullptr) {
+    return makeError(Errc::NotFound, "no provider " + name_space + "/" + type);
+  }
+  if (std::find(p->versions.begin(), p->versions.end(), version) != p->versions.end()) {
+    return makeError(Errc::Conflict, name_space + "/" + type + " already has " + version);
+  }
+  auto built = buildVersion(*p, version);
+  if (!built.ok()) {
+    return built;
+  }
+  p->versions.push_back(version);  // the newest
+  return core::okStatus();
+}
+
+std::optional<RegistryFault> registryFaultFromName(std::string_view name) {
+  static const std::map<std::string_view, RegistryFault> kFaults = {
+      {"none", RegistryFault::None},
+      {"tampered-zip", RegistryFault::TamperedZip},
+      {"bad-signature", RegistryFault::BadSignature},
+      {"versions-500", RegistryFault::VersionsServerError},
+      {"versions-429", RegistryFault::VersionsRateLimited},
+      {"versions-html", RegistryFault::VersionsHtml},
+      {"download-html", RegistryFault::DownloadHtml},
+      {"missing-platform", RegistryFault::MissingPlatform},
+      {"versions-truncated", RegistryFault::VersionsTruncated},
+      {"versions-wrong-types", RegistryFault::VersionsWrongTypes},
+      {"releases-html", RegistryFault::ReleasesHtml},
+      {"releases-truncated", RegistryFault::ReleasesTruncated},
+      {"releases-503", RegistryFault::ReleasesServerError},
+      {"releases-429", RegistryFault::ReleasesRateLimited},
+      {"releases-stuck-cursor", RegistryFault::ReleasesStuckCursor},
+      {"releases-wrong-product", RegistryFault::ReleasesWrongProduct},
+  };
+  auto it = kFaults.find(name);
+  if (it == kFaults.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+Response ProviderRegistryDouble::control(const Request& request, bool version) {
+  if (version) {
+    auto v = request.queryParam("version");
+    auto added = addVersion(std::string(request.param("ns")), std::string(request.param("type")),
+                            v.value_or(""));
+    if (!added.ok()) {
+      return Response::error(added.error().code == Errc::Conflict ? 409 : 404, added.error().message);
+    }
+    return Response::json(201, "{}");
+  }
+  auto fault = registryFaultFromName(request.queryParam("name").value_or(""));
+  std::string page = request.queryParam("page").value_or("0");
+  if (!fault || page.empty() || page.size() > 4 || page.find_first_not_of("0123456789") != std::string::npos) {
+    return Response::error(422, "unknown fault or bad page");
+  }
+  setFault(*fault, std::stoi(page));
+  return Response::json(200, "{}");
 }
 
 void ProviderRegistryDouble::setDownloadBody(std::optional<std::string> body) {
@@ -259,14 +324,15 @@ void ProviderRegistryDouble::addRoutes() {
   router_.get("/v1/providers/:ns/:type/:version/download/:os/:arch", "download",
               [this](const Request& r) { return downloadMetadata(r); });
   router_.get("/files/:ns/:type/:version/:file", "file", [this](const Request& r) { return file(r); });
+  router_.get("/v1/releases/:product", "releases", [this](const Request& r) { return releasesList(r); });
+  router_.add("POST", "/_double/providers/:ns/:type/versions", "control_version",
+              [this](const Request& r) { return control(r, true); });
+  router_.add("POST", "/_double/fault", "control_fault", [this](const Request& r) { return control(r, false); });
 }
 
 Response ProviderRegistryDouble::versions(const Request& request) {
-  RegistryFault fault;
-  {
-    std::lock_guard lock(mu_);
-    fault = fault_;
-  }
+  std::lock_guard lock(mu_);
+  RegistryFault fault = fault_;
   if (fault == RegistryFault::VersionsServerError) {
     return Response::error(500, "internal error");
   }
@@ -280,6 +346,9 @@ Response ProviderRegistryDouble::versions(const Request& request) {
   if (p == nullptr) {
     return Response::error(404, "Not Found");
   }
+  if (fault == RegistryFault::VersionsWrongTypes) {
+    return Response::json(200, R"({"versions":[{"version":1.2,"protocols":["5.0"],"platforms":"linux"}]})");
+  }
   core::JsonWriter w;
   w.beginObject().key("versions").beginArray();
   for (const std::string& v : p->versions) {
@@ -291,17 +360,17 @@ Response ProviderRegistryDouble::versions(const Request& request) {
     w.endArray().endObject();
   }
   w.endArray().endObject();
-  return Response::json(200, w.take());
+  std::string body = w.take();
+  if (fault == RegistryFault::VersionsTruncated) {
+    body.resize(body.size() / 2);
+  }
+  return Response::json(200, std::move(body));
 }
 
 Response ProviderRegistryDouble::downloadMetadata(const Request& request) {
-  RegistryFault fault;
-  std::optional<std::string> verbatim;
-  {
-    std::lock_guard lock(mu_);
-    fault = fault_;
-    verbatim = download_body_;
-  }
+  std::lock_guard lock(mu_);  // versions and sums may grow (addVersion)
+  RegistryFault fault = fault_;
+  std::optional<std::string> verbatim = download_body_;
   if (verbatim) {
     return Response::json(200, *verbatim);
   }

@@ -5,6 +5,12 @@
 //   GET /v1/providers/{ns}/{type}/{v}/download/{os}/{arch}     filename, download_url, shasums_url,
 //                                                              shasums_signature_url, shasum, signing_keys
 //   GET /files/{ns}/{type}/{v}/{file}                          the zip, SHA256SUMS, SHA256SUMS.sig
+//   GET /v1/releases/terraform-provider-{type}?limit&after     the HashiCorp releases API's list for
+//                                                              the providers of namespace "hashicorp":
+//                                                              newest first, `limit` 1-20 (else 400),
+//                                                              those created before `after`
+//   POST /_double/providers/{ns}/{type}/versions?version=V     (test control) publishes V → 201
+//   POST /_double/fault?name=N[&page=P]                        (test control) setFault → 200
 // At start() every zip is built into a work folder (one entry terraform-provider-<type>_v<v> of
 // payload_bytes deterministic bytes; stored uncompressed past 1 MiB so large ones build fast),
 // SHA256SUMS lists every zip of a version under its exact file name, and SHA256SUMS.sig is a
@@ -51,7 +57,22 @@ enum class RegistryFault {
   VersionsHtml,         // 200 text/html on /versions
   DownloadHtml,         // 200 text/html on /download
   MissingPlatform,      // the last configured platform answers 404 on /download
+  VersionsTruncated,    // /versions JSON cut in half
+  VersionsWrongTypes,   // /versions with a number for a version and a string for platforms
+  // The releases API list (on the page given to setFault, or every page):
+  ReleasesHtml,         // 200 text/html
+  ReleasesTruncated,    // the JSON array cut in half
+  ReleasesServerError,  // 503
+  ReleasesRateLimited,  // 429 + Retry-After: 7
+  ReleasesStuckCursor,  // ignores `after`: the first page again and again
+  ReleasesWrongProduct, // entries of another product
 };
+
+// "tampered-zip", "bad-signature", "versions-500", "versions-429", "versions-html",
+// "download-html", "missing-platform", "versions-truncated", "versions-wrong-types",
+// "releases-html", "releases-truncated", "releases-503", "releases-429", "releases-stuck-cursor",
+// "releases-wrong-product", "none"; nullopt otherwise.
+std::optional<RegistryFault> registryFaultFromName(std::string_view name);
 
 struct RegistryDoubleOptions {
   std::string host = "127.0.0.1";
@@ -71,7 +92,12 @@ class ProviderRegistryDouble {
   uint16_t port() const;
   std::string baseUrl() const;  // "http://127.0.0.1:<port>"
 
-  void setFault(RegistryFault fault);
+  // `releases_page`: the releases API page (1-based) a Releases* fault applies to; 0 = every page.
+  void setFault(RegistryFault fault, int releases_page = 0);
+  // Publishes a new version of a configured provider (zips, SHA256SUMS, signature built now).
+  // Errc::NotFound for an unknown provider, Conflict for a known version.
+  core::Status addVersion(const std::string& name_space, const std::string& type, const std::string& version);
+  int64_t releasesRequests() const { return releases_requests_.load(); }
   void setDownloadBody(std::optional<std::string> body);  // verbatim /download answer
   const std::string& publicKeyArmored() const { return public_key_; }
   const std::string& keyId() const { return key_id_; }
@@ -91,6 +117,8 @@ class ProviderRegistryDouble {
   http::Response versions(const http::Request& request);
   http::Response downloadMetadata(const http::Request& request);
   http::Response file(const http::Request& request);
+  http::Response releasesList(const http::Request& request);  // releases_api_routes.cc
+  http::Response control(const http::Request& request, bool version);
   std::string gpg(const std::string& args) const;  // "gpg --batch --homedir ... <args>"
 
   RegistryDoubleOptions options_;
@@ -104,6 +132,8 @@ class ProviderRegistryDouble {
   std::unique_ptr<http::Server> server_;
   mutable std::mutex mu_;
   RegistryFault fault_ = RegistryFault::None;
+  int fault_page_ = 0;
+  std::atomic<int64_t> releases_requests_{0};
   std::optional<std::string> download_body_;
   std::atomic<int64_t> downloads_{0};
 };

@@ -120,6 +120,37 @@ TEST(RegistryParse, VersionsInOrderWithoutDuplicates) {
   EXPECT_TRUE(empty->empty());
 }
 
+TEST(RegistryParse, VersionPlatformsAndProtocolsMustHaveTheProtocolsShape) {
+  auto good = parseVersions(
+      R"({"versions":[{"version":"1.0.0","protocols":["5.0","6.0"],"platforms":[{"os":"linux","arch":"amd64"},{"os":"windows","arch":"386"}]},{"version":"1.1.0","platforms":null}]})");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_EQ(good->size(), 2u);
+  for (std::string bad : {R"({"versions":[{"version":"1.0.0","platforms":"linux"}]})",
+                          R"({"versions":[{"version":"1.0.0","platforms":[{"os":"linux"}]}]})",
+                          R"({"versions":[{"version":"1.0.0","platforms":[{"os":"Linux","arch":"amd64"}]}]})",
+                          R"({"versions":[{"version":"1.0.0","platforms":[{"os":"linux","arch":"../x"}]}]})",
+                          R"({"versions":[{"version":"1.0.0","platforms":[["linux","amd64"]]}]})",
+                          R"({"versions":[{"version":"1.0.0","protocols":"5.0"}]})",
+                          R"({"versions":[{"version":"1.0.0","protocols":[5]}]})"}) {
+    auto v = parseVersions(bad);
+    ASSERT_FALSE(v.ok()) << bad;
+    EXPECT_EQ(v.error().code, Errc::Corrupt) << bad;
+    EXPECT_NE(v.error().message.find("versions[0]"), std::string::npos) << v.error().message;
+  }
+}
+
+TEST(RegistryParse, VersionListsHaveABound) {
+  std::string many = R"({"versions":[)";
+  for (int i = 0; i < 20001; ++i) {
+    many += (i ? "," : "") + std::string(R"({"version":"1.0.)") + std::to_string(i) + "\"}";
+  }
+  many += "]}";
+  auto v = parseVersions(many);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().code, Errc::Corrupt);
+  EXPECT_NE(v.error().message.find("more than 20000"), std::string::npos) << v.error().message;
+}
+
 bool invalid(const core::Status& s) { return !s.ok() && s.error().code == Errc::Invalid; }
 
 TEST(RegistryParse, NameChecks) {
