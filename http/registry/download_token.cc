@@ -13,6 +13,7 @@ namespace od::http {
 namespace {
 
 constexpr std::string_view kPayloadTag = "od1";
+constexpr std::string_view kProviderPayloadTag = "odp1";
 
 std::string mac(std::string_view payload, std::string_view key) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -44,11 +45,12 @@ std::vector<std::string_view> splitLines(std::string_view s) {
 
 core::Result<DownloadClaims> parsePayload(std::string_view payload) {
   const std::vector<std::string_view> parts = splitLines(payload);
-  if (parts.size() != 6 || parts[0] != kPayloadTag) {
+  if (parts.size() != 6 || (parts[0] != kPayloadTag && parts[0] != kProviderPayloadTag)) {
     return denied("malformed download token");
   }
   DownloadClaims c{std::string(parts[1]), std::string(parts[2]), std::string(parts[3]),
-                   std::string(parts[4]), 0};
+                   std::string(parts[4]), 0,
+                   parts[0] == kPayloadTag ? DownloadKind::Module : DownloadKind::Provider};
   auto [end, ec] = std::from_chars(parts[5].data(), parts[5].data() + parts[5].size(), c.expires_unix);
   if (ec != std::errc() || end != parts[5].data() + parts[5].size()) {
     return denied("malformed download token");
@@ -59,7 +61,7 @@ core::Result<DownloadClaims> parsePayload(std::string_view payload) {
 }  // namespace
 
 std::string signDownloadToken(const DownloadClaims& claims, std::string_view key) {
-  std::string payload(kPayloadTag);
+  std::string payload(claims.kind == DownloadKind::Module ? kPayloadTag : kProviderPayloadTag);
   for (const std::string* field : {&claims.name_space, &claims.name, &claims.system, &claims.version}) {
     payload += '\n';
     payload += *field;

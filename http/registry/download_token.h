@@ -7,8 +7,10 @@
 // directory from the URL).
 //
 // Token = base64url(payload) "." base64url(HMAC-SHA256(key, payload)), where payload is
-// "od1\n<namespace>\n<name>\n<system>\n<version>\n<expiry unix seconds>". The MAC is checked
-// in constant time before the payload is read; then the expiry.
+// "od1\n<namespace>\n<name>\n<system>\n<version>\n<expiry unix seconds>" for a module, and
+// the same with the tag "odp1" and system = "<os>_<arch>" for one platform of a provider
+// release: the tag is under the MAC, so a module token never opens a provider artifact and
+// back. The MAC is checked in constant time before the payload is read; then the expiry.
 // Thread affinity: pure functions, any thread.
 
 #include <cstdint>
@@ -22,12 +24,15 @@ namespace od::http {
 inline constexpr size_t kMinTokenKeyBytes = 32;
 inline constexpr size_t kMaxTokenLength = 2048;
 
+enum class DownloadKind { Module, Provider };
+
 struct DownloadClaims {
   std::string name_space;
   std::string name;
   std::string system;
   std::string version;  // canonical
   int64_t expires_unix = 0;
+  DownloadKind kind = DownloadKind::Module;  // Provider: `system` is "<os>_<arch>"
   bool operator==(const DownloadClaims&) const = default;
 };
 

@@ -9,6 +9,8 @@
 #include "core/version.h"
 #include "http/registry/artifact_file.h"
 #include "http/registry/download_token.h"
+#include "http/registry/provider_routes.h"
+#include "http/registry/route_support.h"
 
 namespace od::http {
 namespace {
@@ -16,26 +18,6 @@ namespace {
 constexpr std::string_view kModulesBase = "/opendepot/modules/v1/";
 constexpr std::string_view kProvidersBase = "/opendepot/providers/v1/";
 constexpr std::string_view kArtifactsPath = "/opendepot/modules/v1/artifacts/";
-constexpr size_t kMaxClientLength = 128;
-
-bool isUnreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-std::string percentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    if (isUnreserved(c)) {
-      out.push_back(c);
-    } else {
-      const auto b = static_cast<unsigned char>(c);
-      out += {'%', kHex[b >> 4], kHex[b & 0xF]};
-    }
-  }
-  return out;
-}
 
 bool containsIgnoreCase(std::string_view haystack, std::string_view needle) {
   for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
@@ -44,17 +26,6 @@ bool containsIgnoreCase(std::string_view haystack, std::string_view needle) {
     }
   }
   return false;
-}
-
-// "Terraform/1.11.0 (+https://...)" -> "Terraform/1.11.0", bounded.
-std::string clientProduct(const Request& request) {
-  const std::string* ua = findHeader(request.headers, "user-agent");
-  if (ua == nullptr) {
-    return {};
-  }
-  std::string_view v = *ua;
-  v = v.substr(0, std::min(v.find(' '), kMaxClientLength));
-  return std::string(v);
 }
 
 // What the registry holds for one request: the snapshot and the module version in it.
@@ -127,6 +98,9 @@ class Registry {
     auto claims = verifyDownloadToken(r.param("token"), config_.token_key, now);
     if (!claims.ok()) {
       return Response::error(403, claims.error().message);
+    }
+    if (claims->kind != DownloadKind::Module) {
+      return Response::error(403, "the download token does not grant a module");
     }
     proj::SnapshotPtr snap = holder_.load();
     const proj::ModuleView* m = snap->findModule(claims->name_space, claims->name, claims->system);
@@ -228,6 +202,7 @@ core::Status addRegistryRoutes(Router& router, const proj::SnapshotHolder& holde
   if (auto st = validateRegistryConfig(config); !st.ok()) {
     return st;
   }
+  addProviderRoutes(router, holder, config);
   auto registry = std::make_shared<const Registry>(holder, std::move(config));
   router.get("/.well-known/terraform.json", "discovery",
              [body = discoveryBody()](const Request&) { return Response::json(200, body); });

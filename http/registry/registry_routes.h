@@ -4,7 +4,8 @@
 //   GET /opendepot/modules/v1/:namespace/:name/:system/versions
 //   GET /opendepot/modules/v1/:namespace/:name/:system/:version/download
 //   GET /opendepot/modules/v1/artifacts/:token/:file          the package itself
-// (HEAD answers wherever GET does; see http/router.h.)
+// (HEAD answers wherever GET does; see http/router.h.) addRegistryRoutes also adds the
+// provider registry and network mirror routes of provider_routes.h.
 //
 // - Lookups are case-insensitive; `v1.2.0`, `1.2.0` and `1.2` name the same version.
 // - `/download` answers 204 with `X-Terraform-Get`, or, when the request's Accept names
@@ -24,8 +25,10 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/ports/download_recorder.h"
+#include "core/ports/signer.h"
 #include "core/result.h"
 #include "http/router.h"
 #include "projections/read_model/snapshot.h"
@@ -38,6 +41,9 @@ struct RegistryConfig {
   std::string token_key;               // HMAC key bytes, >= kMinTokenKeyBytes; shared by replicas
   std::chrono::seconds token_ttl{600}; // lifetime of a download location
   core::DownloadRecorder* recorder = nullptr;  // may be null; must outlive the router
+  // Published as the providers' signing_keys, the current key first. Empty: no signing key
+  // configured (provider package metadata and SHA256SUMS.sig answer 501).
+  std::vector<core::PublicKey> signing_keys;
   // Wall-clock time; system_clock::now when empty (tests pin it).
   std::function<std::chrono::system_clock::time_point()> now;
 };
@@ -46,7 +52,7 @@ struct RegistryConfig {
 // storage_root absolute, key long enough, ttl > 0), all at once. Errc::Invalid.
 core::Status validateRegistryConfig(const RegistryConfig& config);
 
-// Adds the four routes. Errors: those of validateRegistryConfig (nothing is added then).
+// Adds the four routes and the provider routes. Errors: those of validateRegistryConfig (nothing is added then).
 // `holder` must outlive `router`.
 core::Status addRegistryRoutes(Router& router, const proj::SnapshotHolder& holder,
                                RegistryConfig config);

@@ -22,6 +22,29 @@ TEST(DownloadToken, RoundTripsItsClaims) {
       << "URL-safe";
 }
 
+TEST(DownloadToken, ProviderTokensKeepTheirKindUnderTheMac) {
+  DownloadClaims provider = kClaims;
+  provider.system = "linux_amd64";
+  provider.kind = DownloadKind::Provider;
+  const std::string token = signDownloadToken(provider, kKey);
+  auto claims = verifyDownloadToken(token, kKey, 1999);
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->kind, DownloadKind::Provider);
+  EXPECT_EQ(*claims, provider);
+  // the same names as a module token: a different token, read back as a module
+  DownloadClaims module = provider;
+  module.kind = DownloadKind::Module;
+  const std::string module_token = signDownloadToken(module, kKey);
+  EXPECT_NE(module_token, token);
+  EXPECT_EQ(verifyDownloadToken(module_token, kKey, 1999)->kind, DownloadKind::Module);
+  // relabelling the payload breaks the MAC
+  auto payload = core::base64UrlDecode(token.substr(0, token.find('.')));
+  ASSERT_TRUE(payload.ok());
+  const std::string relabelled = core::base64UrlEncode("od1" + payload->substr(4)) +
+                                 token.substr(token.find('.'));
+  EXPECT_FALSE(verifyDownloadToken(relabelled, kKey, 1999).ok());
+}
+
 TEST(DownloadToken, ExpiresAtItsExpiry) {
   const std::string token = signDownloadToken(kClaims, kKey);
   auto r = verifyDownloadToken(token, kKey, 2000);
