@@ -75,19 +75,33 @@ std::vector<ChildEntry> providerEntries(const Provider& provider,
   return entries;
 }
 
+// What a Version needs of its Provider's config: where to fetch (name, namespace), where to
+// store (storageConfig), and what the source scan reads (sourceRepository,
+// githubClientConfig). The OS and architecture lists, the history limit and the constraints
+// are the parent's business: a Version's own platform is spec.operatingSystem/architecture,
+// so removing another OS, or changing the limit, leaves the remaining Versions' specs (and
+// their generations) untouched.
+ProviderConfig versionProviderConfig(const Provider& provider) {
+  ProviderConfig config = *provider.spec.provider_config;
+  config.name = providerBaseName(provider);
+  config.namespace_ = providerRegistryNamespace(config);
+  config.operating_systems.clear();
+  config.architectures.clear();
+  config.version_history_limit.reset();
+  config.version_constraints.clear();
+  return config;
+}
+
 ChildTemplate providerTemplate(const Provider& provider) {
   ChildTemplate t;
   t.owner = controllerRef(kKindProvider, provider.metadata);
   t.namespace_ = provider.metadata.namespace_;
   t.labels[std::string(kLabelProvider)] = providerBaseName(provider);
   t.labels[std::string(kLabelNamespace)] = provider.metadata.namespace_;
-  ProviderConfig config = *provider.spec.provider_config;
-  config.name = providerBaseName(provider);
-  config.namespace_ = providerRegistryNamespace(config);
   t.extension = "zip";
-  t.history_limit = config.version_history_limit;
+  t.history_limit = provider.spec.provider_config->version_history_limit;
   t.base_spec.type = std::string(kVersionTypeProvider);
-  t.base_spec.provider_config_ref = std::move(config);
+  t.base_spec.provider_config_ref = versionProviderConfig(provider);
   t.force_sync = provider.spec.force_sync;
   return t;
 }

@@ -6,8 +6,12 @@
 //   as the reference names them (names.h); labels `opendepot.defdev.io/provider`,
 //   `…/namespace`, `…/provider-os`, `…/provider-arch`;
 // - spec.version is the version trimmed and without its leading `v` (the reference's
-//   SanitizeVersion); spec.providerConfigRef is the full providerConfig with `name`
-//   defaulted and `namespace` trimmed, defaulting to `hashicorp`;
+//   SanitizeVersion); spec.operatingSystem/architecture are the Version's platform;
+//   spec.providerConfigRef is the providerConfig with `name` defaulted and `namespace`
+//   trimmed, defaulting to `hashicorp`, WITHOUT the parent-only fields (operatingSystems,
+//   architectures, versionHistoryLimit, versionConstraints), so that editing those changes
+//   no remaining Version's spec and re-syncs nothing (the reference copies the whole
+//   providerConfig; its Version controller reads only name and namespace of it);
 // - file names `<uuidv7>.zip`, fixed once;
 // - the history limit counts versions, not platforms, and runs after naming, so a limit
 //   above the count creates everything (the reference created nothing);

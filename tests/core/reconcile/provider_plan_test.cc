@@ -51,7 +51,10 @@ TEST(ProviderPlan, OneVersionPerVersionOsAndArchNamedAsTheReference) {
   ASSERT_TRUE(v.spec.provider_config_ref.has_value());
   EXPECT_EQ(v.spec.provider_config_ref->name, "aws");
   EXPECT_EQ(v.spec.provider_config_ref->namespace_, "hashicorp");
-  EXPECT_EQ(v.spec.provider_config_ref->operating_systems, p.spec.provider_config->operating_systems);
+  // Only what the Version needs: its platform is spec.operatingSystem/architecture.
+  EXPECT_TRUE(v.spec.provider_config_ref->operating_systems.empty());
+  EXPECT_TRUE(v.spec.provider_config_ref->architectures.empty());
+  EXPECT_FALSE(v.spec.provider_config_ref->version_history_limit.has_value());
   EXPECT_EQ(v.spec.file_name.value_or("").substr(36), ".zip");
   EXPECT_TRUE(validate(v).empty()) << validate(v).describe();
   const ProviderVersion& ref = pl.status.provider_version_refs.at("5.81.0-linux-arm64");
@@ -97,17 +100,37 @@ TEST(ProviderPlan, CollectsRemovedVersionsAndPlatformsWithoutChurn) {
       created(plan(makeProvider({"1.0.0", "2.0.0"}), {}).children.creates);
   ProviderPlan pl = plan(makeProvider({"v2.0.0"}, {"linux"}), existing);
   EXPECT_TRUE(pl.children.creates.empty());
-  // The kept Version only learns the new platform list of its full providerConfigRef.
-  ASSERT_EQ(pl.children.updates.size(), 1u);
-  EXPECT_EQ(pl.children.updates[0].name, "aws-2-0-0-linux-amd64");
-  EXPECT_EQ(pl.children.updates[0].patch,
-            R"({"spec":{"providerConfigRef":{"operatingSystems":["linux"]}}})");
+  // The kept Version's spec does not mention the platform lists: it is not touched.
+  EXPECT_TRUE(pl.children.updates.empty());
   std::vector<std::string> gone;
   for (const auto& d : pl.children.deletes) {
     gone.push_back(d.name);
   }
   EXPECT_EQ(gone, (std::vector<std::string>{"aws-1-0-0-linux-amd64", "aws-1-0-0-darwin-amd64",
                                             "aws-2-0-0-darwin-amd64"}));
+}
+
+TEST(ProviderPlan, ParentOnlyFieldsChangeNoExistingVersion) {
+  const Provider before = makeProvider({"1.0.0", "2.0.0"}, {"linux", "darwin"}, {"amd64"});
+  const std::vector<Version> existing = created(plan(before, {}).children.creates);
+  ASSERT_EQ(existing.size(), 4u);
+
+  Provider more = before;  // a new OS and architecture, a limit that keeps both versions
+  more.spec.provider_config->operating_systems.push_back("windows");
+  more.spec.provider_config->architectures.push_back("arm64");
+  more.spec.provider_config->version_history_limit = 5;
+  ProviderPlan pl = plan(more, existing);
+  EXPECT_TRUE(pl.children.updates.empty());
+  EXPECT_TRUE(pl.children.deletes.empty());
+  EXPECT_EQ(pl.children.creates.size(), 8u);  // 2 versions x 3 OS x 2 arch, minus 4 kept
+
+  // What the Version does need still reaches it: a new source repository patches all.
+  Provider moved = before;
+  moved.spec.provider_config->source_repository = "https://github.com/acme/terraform-provider-aws";
+  const ProviderPlan moved_plan = plan(moved, existing);
+  ASSERT_EQ(moved_plan.children.updates.size(), 4u);
+  EXPECT_EQ(moved_plan.children.updates[0].patch,
+            R"({"spec":{"providerConfigRef":{"sourceRepository":"https://github.com/acme/terraform-provider-aws"}}})");
 }
 
 TEST(ProviderPlan, EmptyPlatformListsAreAnErrorStatusNotACrash) {
