@@ -37,6 +37,7 @@ const std::vector<Descriptor>& descriptors() {
       {"github-api-url", &Options::github_api_url},
       {"provider-registry-url", &Options::provider_registry_url},
       {"releases-api-url", &Options::releases_api_url},
+      {"provider-versions-from", &Options::provider_versions_from},
       {"gpg-key-file", &Options::gpg_key_file},
       {"auth", &Options::auth},
       {"allow-plain-http", &Options::allow_plain_http},
@@ -218,6 +219,10 @@ void validate(const Options& o, bool dev, core::Problems& problems) {
     if (!isUrlWithScheme(*url, o.allow_plain_http)) {
       problems.add(name, "must be an https:// URL (http:// only with allow-plain-http), got '" + *url + "'");
     }
+  }
+  if (o.provider_versions_from != "registry" && o.provider_versions_from != "releases-api") {
+    problems.add("provider-versions-from",
+                 "must be registry or releases-api, got '" + o.provider_versions_from + "'");
   }
   if (o.auth != "anonymous" && o.auth != "oidc" && o.auth != "kubernetes") {
     problems.add("auth", "must be anonymous, oidc or kubernetes, got '" + o.auth + "'");

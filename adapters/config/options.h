@@ -28,6 +28,10 @@ struct Options {
   std::string github_api_url = "https://api.github.com";
   std::string provider_registry_url = "https://registry.opentofu.org";
   std::string releases_api_url = "https://api.releases.hashicorp.com";
+  // Where Depot polls list provider versions: "registry" (the provider registry, as the
+  // reference) or "releases-api" (hashicorp/* from the HashiCorp releases API, the rest from
+  // the registry). Packages always come from the registry.
+  std::string provider_versions_from = "registry";
   std::string gpg_key_file;                  // armored private key that signs SHA256SUMS
   std::string auth = "anonymous";            // anonymous, oidc, kubernetes
   bool allow_plain_http = false;             // upstream fetches may use http://

@@ -33,6 +33,7 @@
 #include "adapters/stats/stats_projection.h"
 #include "adapters/stats/stream_download_recorder.h"
 #include "adapters/registry/opentofu_registry_source.h"
+#include "adapters/registry/releases_api_source.h"
 #include "adapters/sign/gpgme_verifier.h"
 #include "adapters/storage/fs/fs_object_store.h"
 #include "adapters/valkey/valkey_event_log.h"
@@ -207,6 +208,12 @@ class Registry {
   std::unique_ptr<github::GithubModuleSource> github_;
   std::unique_ptr<archive::ArchivePackager> packager_;
   std::unique_ptr<registry::OpenTofuRegistrySource> provider_source_;
+  // --provider-versions-from=releases-api: lists hashicorp/* from the HashiCorp releases API
+  // and hands every other call to provider_source_. Listings go through providerListing().
+  std::unique_ptr<registry::ReleasesApiSource> releases_source_;
+  core::ProviderSource& providerListing() {
+    return releases_source_ ? static_cast<core::ProviderSource&>(*releases_source_) : *provider_source_;
+  }
   std::unique_ptr<sign::GpgmeVerifier> verifier_;
   std::unique_ptr<events::VersionSyncHandler> sync_handler_;
   std::unique_ptr<events::Consumer> worker_;
@@ -396,6 +403,16 @@ core::Status Registry::startWorker() {
                            "--provider-registry-url: " + providers.error().message);
   }
   provider_source_ = std::move(providers).value();
+  if (options_.provider_versions_from == "releases-api") {
+    registry::ReleasesApiOptions rao;
+    rao.base_url = options_.releases_api_url;
+    rao.transport = registry::transportOf(ro);
+    auto releases = registry::ReleasesApiSource::create(loop_, rao, *provider_source_);
+    if (!releases.ok()) {
+      return core::makeError(releases.error().code, "--releases-api-url: " + releases.error().message);
+    }
+    releases_source_ = std::move(releases).value();
+  }
   verifier_ = std::make_unique<sign::GpgmeVerifier>(loop_, *pool_);
   sync_handler_->setProviderSync(provider_source_.get(), verifier_.get());
   events::ConsumerConfig wc;

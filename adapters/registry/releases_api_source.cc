@@ -1,5 +1,6 @@
 #include "adapters/registry/releases_api_source.h"
 
+#include <cctype>
 #include <set>
 #include <utility>
 
@@ -183,12 +184,19 @@ void ReleasesApiSource::erase(uint64_t id) { listings_.erase(id); }
 
 core::CancelablePtr ReleasesApiSource::listVersions(core::ProviderAddress address,
                                                     Callback<std::vector<std::string>> done) {
-  if (address.name_space != "hashicorp") {
+  auto lower = [](std::string s) {
+    for (char& c : s) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return s;
+  };
+  if (lower(address.name_space) != "hashicorp") {
     return packages_.listVersions(std::move(address), std::move(done));
   }
   uint64_t id = next_id_++;
   auto type_ok = checkType(address.type);
-  auto listing = std::make_unique<Listing>(*this, id, address.type, std::move(done));
+  // Registry addresses are case-insensitive; the releases API's product names are lowercase.
+  auto listing = std::make_unique<Listing>(*this, id, lower(address.type), std::move(done));
   Listing* raw = listing.get();
   listings_.emplace(id, std::move(listing));
   if (type_ok.ok()) {

@@ -29,6 +29,24 @@ TEST(Options, FlagsWinOverEnvironmentWhichWinsOverFile) {
   EXPECT_EQ(loaded->options.github_api_url, "https://api.github.com");  // default
 }
 
+TEST(Options, ProviderVersionsComeFromTheRegistryOrTheReleasesApi) {
+  ConfigInputs in = baseInputs();
+  auto loaded = loadOptions(in, false);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->options.provider_versions_from, "registry");  // the reference's source
+  EXPECT_EQ(loaded->options.releases_api_url, "https://api.releases.hashicorp.com");
+  in.file_text = "providerVersionsFrom: releases-api\n";
+  loaded = loadOptions(in, false);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->options.provider_versions_from, "releases-api");
+  in.flags["provider-versions-from"] = {"github"};
+  auto bad = loadOptions(in, false);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("provider-versions-from: must be registry or releases-api"),
+            std::string::npos)
+      << bad.error().message;
+}
+
 TEST(Options, ListsComeFromRepeatedFlagsCommaEnvironmentOrYamlSequences) {
   ConfigInputs in = baseInputs();
   in.file_text = "namespace: [a, b]\nroles:\n  - watch\n  - serve\n";

@@ -153,6 +153,14 @@ TEST_F(ReleasesApiSourceTest, ListsEveryPageNewestFirstUntilAnEmptyPage) {
   EXPECT_EQ(double_->releasesRequests() - before, 4);
 }
 
+TEST_F(ReleasesApiSourceTest, AddressesAreCaseInsensitive) {
+  int64_t before = double_->releasesRequests();
+  auto v = versions("HashiCorp", "AWS");
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_EQ(v->size(), 5u);
+  EXPECT_EQ(double_->releasesRequests() - before, 4) << "listed by the releases API";
+}
+
 TEST_F(ReleasesApiSourceTest, OtherNamespacesAreListedByTheRegistry) {
   int64_t before = double_->releasesRequests();
   auto v = versions("acme", "widget");
