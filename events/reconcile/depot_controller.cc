@@ -1,0 +1,380 @@
+#include "events/reconcile/depot_controller.h"
+
+#include <memory>
+#include <utility>
+
+#include "core/resources/depot.h"
+#include "core/resources/provider.h"
+#include "events/reconcile/observed.h"
+#include "events/streams.h"
+
+namespace od::events {
+namespace {
+
+using core::Status;
+
+bool isDepotFamily(std::string_view key) {
+  return key.starts_with("Depot/") || key.starts_with("Module/") || key.starts_with("Provider/");
+}
+
+StreamTailConfig tailConfig(std::string_view stream, const DepotControllerConfig& c) {
+  StreamTailConfig t;
+  t.stream = std::string(stream);
+  t.batch = c.read_batch;
+  t.block = c.read_block;
+  return t;
+}
+
+std::optional<core::Depot> observedDepot(const proj::ResourceEntry& entry) {
+  auto decoded = core::decodeDepot(observedObjectJson(entry));
+  if (!decoded.ok()) {
+    return std::nullopt;
+  }
+  return std::move(decoded->resource);
+}
+
+// A store completion as a step Status; `tolerated` counts as success.
+// (Internal as `tolerated` tolerates nothing a store answers for a create.)
+template <typename T>
+std::function<void(core::Result<T>)> statusOf(std::function<void(Status)> done,
+                                              core::Errc tolerated, uint64_t* counter) {
+  return [done = std::move(done), tolerated, counter](core::Result<T> r) {
+    if (r.ok()) {
+      ++*counter;
+      done(Status());
+      return;
+    }
+    core::Error error = std::move(r).takeError();
+    done(error.code == tolerated ? Status() : Status(std::move(error)));
+  };
+}
+
+}  // namespace
+
+std::optional<PollDecision> decidePoll(const DepotPollHistory& history, const std::string& key,
+                                       const std::string& uid, int64_t generation,
+                                       int64_t interval_minutes, int64_t now_ms,
+                                       std::chrono::milliseconds minute,
+                                       std::chrono::milliseconds grace) {
+  const std::string gen = std::to_string(generation);
+  const auto& req = history.request;
+  if (!req || req->uid != uid || req->generation != generation) {
+    return PollDecision{"observed", eventId({type::kDepotPollRequested, uid, gen, "observed"}),
+                        std::nullopt};
+  }
+  const auto& ans = history.answer;
+  const bool ours = ans && ans->uid == uid && ans->generation == generation;
+  const bool answered = ours && ans->cause == req->id;
+  // Waiting for the worker (the request's answer) or for a retry the worker scheduled.
+  if (!answered || ans->next_attempt_at) {
+    int64_t since = req->ts;
+    if (ours && ans->next_attempt_at) {
+      since = std::max(since, *ans->next_attempt_at);
+    }
+    if (now_ms - since > grace.count()) {
+      return PollDecision{"stale", eventId({type::kDepotPollRequested, key, gen, "stale", req->id,
+                                            ours ? ans->id : std::string()}),
+                          std::nullopt};
+    }
+    return std::nullopt;
+  }
+  if (interval_minutes <= 0) {
+    return std::nullopt;
+  }
+  return PollDecision{"interval",
+                      eventId({type::kDepotPollRequested, key, gen, "interval", ans->id}),
+                      ans->ts + interval_minutes * minute.count()};
+}
+
+DepotController::DepotController(Runtime runtime, core::ResourceStore& store,
+                                 DepotControllerConfig config)
+    : rt_(runtime),
+      store_(store),
+      config_(std::move(config)),
+      resources_tail_(runtime, tailConfig(streams::kResources, config_),
+                      [this](const Envelope& e) { onResource(e); }, [this] { onCaughtUp(); }),
+      work_tail_(runtime, tailConfig(config_.work_stream, config_),
+                 [this](const Envelope& e) { onWork(e); }, [this] { onCaughtUp(); }),
+      facts_tail_(runtime, tailConfig(streams::kFacts, config_),
+                  [this](const Envelope& e) { onFact(e); }, [this] { onCaughtUp(); }),
+      queue_(runtime,
+             WorkQueueConfig{config_.debounce, config_.max_writes_in_flight,
+                             config_.retry_backoff},
+             [this](const std::string& key, WorkQueue::Done done) {
+               return reconcile(key, std::move(done));
+             }) {}
+
+DepotController::~DepotController() { stop(); }
+
+void DepotController::start() {
+  resources_tail_.start();
+  work_tail_.start();
+  facts_tail_.start();
+  if (initial_done_) {  // the lease won back: see ModuleController::start
+    queueAll();
+    armResync();
+  }
+}
+
+void DepotController::stop() {
+  resources_tail_.stop();
+  work_tail_.stop();
+  facts_tail_.stop();
+  resync_timer_.reset();
+  queue_.clear();
+}
+
+bool DepotController::caughtUp() const {
+  return resources_tail_.caughtUp() && work_tail_.caughtUp() && facts_tail_.caughtUp();
+}
+
+bool DepotController::ready() const {
+  return caughtUp() && !resources_tail_.halted() && !work_tail_.halted() &&
+         !facts_tail_.halted();
+}
+
+std::string DepotController::notReadyReason() const {
+  for (const StreamTail* t : {&resources_tail_, &work_tail_, &facts_tail_}) {
+    if (t->halted()) {
+      return t->haltReason();
+    }
+  }
+  return caughtUp() ? std::string() : std::string("catching up on the streams");
+}
+
+void DepotController::onResource(const Envelope& event) {
+  if (!isDepotFamily(event.key)) {
+    return;
+  }
+  auto outcome = state_.apply(event);
+  if (!outcome.ok()) {
+    ++metrics_.undecodable;
+    return;
+  }
+  using Outcome = proj::ResourceState::Outcome;
+  if (!initial_done_ || (*outcome != Outcome::Changed && *outcome != Outcome::Deleted)) {
+    return;
+  }
+  auto key = proj::parseResourceKey(event.key);
+  if (!key.ok()) {
+    return;
+  }
+  if (key->kind == core::kKindDepot) {
+    queue_.add(event.key);
+    return;
+  }
+  for (const auto* depot : state_.list(core::kKindDepot, key->name_space)) {
+    queue_.add(depot->key.str());  // a child edited or deleted: the Depot puts it back
+  }
+}
+
+void DepotController::onWork(const Envelope& event) {
+  if (event.type != type::kDepotPollRequested) {
+    return;
+  }
+  auto data = decodeAs<DepotPollRequested>(event);
+  if (!data.ok()) {
+    ++metrics_.undecodable;
+    return;
+  }
+  auto& req = polls_[event.key].request;
+  if (!req || req->uid != event.corr || data->generation >= req->generation) {
+    req = DepotPollHistory::Request{event.corr, data->generation, event.id, event.ts};
+  }
+  if (initial_done_) {
+    queue_.add(event.key);
+  }
+}
+
+void DepotController::onFact(const Envelope& event) {
+  if (event.type != type::kReleasesDiscovered) {
+    return;
+  }
+  auto data = decodeAs<ReleasesDiscovered>(event);
+  if (!data.ok()) {
+    ++metrics_.undecodable;
+    rt_.logger.warn("event=ReleasesDiscoveredUndecodable id={} key={} error=\"{}\"", event.id,
+                    event.key, data.error().describe());
+    return;
+  }
+  auto& ans = polls_[event.key].answer;
+  if (ans && ans->uid == event.corr && data->generation < ans->generation) {
+    return;  // an older generation's poll answered late
+  }
+  DepotPollHistory::Answer a{event.corr, data->generation, event.id, event.cause, event.ts,
+                             data->next_attempt_at, {}};
+  for (auto& e : data->entries) {
+    a.entries.push_back(core::DiscoveredEntry{e.kind, e.name, std::move(e.kept), e.error});
+  }
+  ans = std::move(a);
+  if (initial_done_) {
+    queue_.add(event.key);
+  }
+}
+
+void DepotController::onCaughtUp() {
+  if (initial_done_ || !caughtUp()) {
+    return;
+  }
+  initial_done_ = true;
+  rt_.logger.info("event=DepotReconcileCaughtUp depots={}", state_.list(core::kKindDepot).size());
+  queueAll();
+  armResync();
+}
+
+void DepotController::queueAll() {
+  for (const auto* depot : state_.list(core::kKindDepot)) {
+    queue_.add(depot->key.str());
+  }
+}
+
+void DepotController::armResync() {
+  if (config_.resync_interval.count() <= 0) {
+    return;
+  }
+  resync_timer_ = rt_.clock.after(config_.resync_interval, [this] {
+    queueAll();
+    armResync();
+  });
+}
+
+core::CancelablePtr DepotController::reconcile(const std::string& key, WorkQueue::Done done) {
+  Plan plan{key, {}};
+  const proj::ResourceEntry* entry = ready() ? state_.find(key) : nullptr;
+  if (entry != nullptr && entry->key.kind == core::kKindDepot) {
+    planDepot(*entry, plan);
+  }
+  ChainCallbacks callbacks;
+  callbacks.on_error = [this, key](const ChainStep& step, const core::Error& error) {
+    ++metrics_.write_errors;
+    rt_.logger.warn("event=DepotWriteFailed key={} step=\"{}\" error=\"{}\"", key, step.what,
+                    error.describe());
+  };
+  callbacks.done = [this, done = std::move(done)](bool retry) {
+    ++metrics_.reconciles;
+    done(retry ? WorkQueue::Outcome::Retry : WorkQueue::Outcome::Done);
+  };
+  return startChain(std::move(plan.steps), std::move(callbacks));
+}
+
+void DepotController::planDepot(const proj::ResourceEntry& entry, Plan& plan) {
+  auto depot = observedDepot(entry);
+  if (!depot) {
+    ++metrics_.undecodable;
+    return;
+  }
+  if (depot->metadata.deletion_timestamp) {
+    return;  // its Modules and Providers stay (no owner references, as the reference)
+  }
+  const std::string& ns = entry.key.name_space;
+  core::DepotChildren children;
+  std::map<std::string, const proj::ResourceEntry*> entries;
+  for (const auto* e : state_.list(core::kKindModule, ns)) {
+    if (auto m = observedModule(*e); m.ok()) {
+      children.modules[e->key.name] = std::move(m).value();
+      entries["Module/" + e->key.name] = e;
+    }
+  }
+  for (const auto* e : state_.list(core::kKindProvider, ns)) {
+    if (auto p = core::decodeProvider(observedObjectJson(*e)); p.ok()) {
+      children.providers[e->key.name] = std::move(p->resource);
+      entries["Provider/" + e->key.name] = e;
+    }
+  }
+  std::optional<std::vector<core::DiscoveredEntry>> discovered;
+  const auto& ans = polls_[plan.key].answer;
+  if (ans && ans->uid == entry.object.uid && ans->generation == entry.object.generation) {
+    discovered = ans->entries;
+  }
+  core::DepotPlan p = core::planDepot(*depot, discovered, children, rt_.clock.now());
+  for (const auto& c : p.creates) {
+    // AlreadyExists (Conflict) means the view is behind: the chain stops and is retried.
+    addWrite("create " + c.kind + "/" + ns + "/" + c.name,
+             [this, c, ns](std::function<void(Status)> done) {
+               return store_.create(c.kind, ns, c.body,
+                                    statusOf<std::string>(std::move(done), core::Errc::Internal,
+                                                          &metrics_.creates));
+             },
+             plan);
+  }
+  for (const auto& patch : p.patches) {
+    const proj::ResourceEntry* child = entries[patch.kind + "/" + patch.name];
+    auto body = withResourceVersion(patch.patch, child->object.resource_version);
+    if (!body.ok()) {
+      ++metrics_.write_errors;
+      continue;
+    }
+    core::ResourceRef ref{patch.kind, ns, patch.name};
+    addWrite("patch " + patch.kind + "/" + ns + "/" + patch.name,
+             [this, ref, body = *body](std::function<void(Status)> done) {
+               return store_.patch(ref, core::PatchType::Merge, body,
+                                   statusOf<std::string>(std::move(done), core::Errc::NotFound,
+                                                         &metrics_.patches));
+             },
+             plan);
+  }
+  addPoll(entry, *depot, plan);
+  if (!p.status_patch.empty()) {
+    addWrite("patch status " + plan.key,
+             [this, ref = core::ResourceRef{std::string(core::kKindDepot), ns, entry.key.name},
+              body = p.status_patch](std::function<void(Status)> done) {
+               return store_.patchStatus(ref, core::PatchType::Merge, body,
+                                         statusOf<std::string>(std::move(done),
+                                                               core::Errc::NotFound,
+                                                               &metrics_.status_patches));
+             },
+             plan);
+  }
+}
+
+void DepotController::addPoll(const proj::ResourceEntry& entry, const core::Depot& depot,
+                              Plan& plan) {
+  const int64_t now = core::unixMillis(rt_.clock.now());
+  auto decision = decidePoll(polls_[plan.key], plan.key, entry.object.uid,
+                             entry.object.generation,
+                             depot.spec.polling_interval_minutes.value_or(0), now,
+                             config_.minute, config_.poll_grace);
+  if (!decision) {
+    return;
+  }
+  DepotPollRequested data{entry.object.generation, 1, decision->reason, entry.object.spec};
+  EnvelopeMeta meta{decision->id, plan.key, entry.object.uid, entry.event_id,
+                    decision->due_ms.value_or(now)};
+  core::AppendRecord record = toAppendRecord(config_.work_stream, makeEnvelope(data, meta));
+  if (decision->due_ms) {
+    if (scheduled_[plan.key] == decision->id) {
+      return;  // already in the due set
+    }
+    const core::Clock::TimePoint at{std::chrono::milliseconds(*decision->due_ms)};
+    addWrite("schedule poll " + plan.key,
+             [this, record, at, key = plan.key, id = decision->id](
+                 std::function<void(Status)> done) {
+               return rt_.log.schedule(core::DueRecord{at, record},
+                                       [this, done = std::move(done), key, id](Status st) {
+                                         if (st.ok()) {
+                                           ++metrics_.polls_scheduled;
+                                           scheduled_[key] = id;
+                                         }
+                                         done(std::move(st));
+                                       });
+             },
+             plan);
+    return;
+  }
+  rt_.logger.debug("event=DepotPollRequesting key={} reason={} generation={}", plan.key,
+                   decision->reason, entry.object.generation);
+  addWrite("request poll " + plan.key, [this, record](std::function<void(Status)> done) {
+    return rt_.log.append({record}, [this, done = std::move(done)](auto r) {
+      if (r.ok() && !r->empty() && !(*r)[0].duplicate) {
+        ++metrics_.polls_requested;
+      }
+      done(r.ok() ? Status() : Status(r.error()));
+    });
+  }, plan);
+}
+
+void DepotController::addWrite(std::string what, ChainStep::Run run, Plan& plan) {
+  plan.steps.push_back(ChainStep{std::move(what), std::move(run)});
+}
+
+}  // namespace od::events
