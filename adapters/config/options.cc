@@ -39,6 +39,7 @@ const std::vector<Descriptor>& descriptors() {
       {"releases-api-url", &Options::releases_api_url},
       {"provider-versions-from", &Options::provider_versions_from},
       {"gpg-key-file", &Options::gpg_key_file},
+      {"gpg-previous-key-file", &Options::gpg_previous_key_files},
       {"auth", &Options::auth},
       {"allow-plain-http", &Options::allow_plain_http},
       {"upstream-allow", &Options::upstream_allow},

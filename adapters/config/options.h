@@ -33,6 +33,9 @@ struct Options {
   // the registry). Packages always come from the registry.
   std::string provider_versions_from = "registry";
   std::string gpg_key_file;                  // armored private key that signs SHA256SUMS
+  // Armored public keys of earlier signing keys, still published in signing_keys after a
+  // rotation so that signatures they made keep verifying.
+  std::vector<std::string> gpg_previous_key_files;
   std::string auth = "anonymous";            // anonymous, oidc, kubernetes
   bool allow_plain_http = false;             // upstream fetches may use http://
   std::vector<std::string> upstream_allow;   // HOST[:PORT] upstreams allowed although local

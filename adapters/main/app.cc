@@ -34,6 +34,7 @@
 #include "adapters/stats/stream_download_recorder.h"
 #include "adapters/registry/opentofu_registry_source.h"
 #include "adapters/registry/releases_api_source.h"
+#include "adapters/sign/gpgme_signer.h"
 #include "adapters/sign/gpgme_verifier.h"
 #include "adapters/storage/fs/fs_object_store.h"
 #include "adapters/valkey/valkey_event_log.h"
@@ -123,6 +124,7 @@ class Registry {
   void startStatus();
   core::Status startWorker();
   core::Status startServe();
+  core::Status startSigner();
   std::string metricsText() const;
   void refreshMetrics();
   void sweepStoreTemps(std::chrono::seconds age);
@@ -220,6 +222,7 @@ class Registry {
   core::CancelablePtr sweep_call_;
   core::CancelablePtr sweep_timer_;
 
+  std::unique_ptr<sign::GpgmeSigner> signer_;  // provider SHA256SUMS; outlives feed_
   proj::SnapshotHolder snapshots_;
   std::unique_ptr<proj::ReadModelFeed> feed_;
   std::unique_ptr<stats::StreamDownloadRecorder> recorder_;  // the router's handlers use it
@@ -442,9 +445,38 @@ void Registry::sweepStoreTemps(std::chrono::seconds age) {
   });
 }
 
+// Provider SHA256SUMS are signed by the serve role with --gpg-key-file (the chart mounts the
+// reference's server.gpg.secretName Secret there); without it providers are still listed and
+// mirrored, but their package metadata and signatures answer 501.
+core::Status Registry::startSigner() {
+  if (options_.gpg_key_file.empty()) {
+    log::logger("main").warn(
+        "no --gpg-key-file: provider package metadata and SHA256SUMS.sig answer 501 (the "
+        "network mirror still serves providers)");
+    return core::Status();
+  }
+  sign::GpgmeSignerOptions so;
+  so.key_file = options_.gpg_key_file;
+  so.previous_key_files = options_.gpg_previous_key_files;
+  auto signer = sign::GpgmeSigner::create(loop_, *pool_, so);
+  if (!signer.ok()) {
+    return core::makeError(signer.error().code,
+                           "--gpg-key-file " + options_.gpg_key_file + ": " + signer.error().message);
+  }
+  signer_ = std::move(signer).value();
+  const auto keys = signer_->publicKeys();
+  log::logger("main").info("provider SHA256SUMS are signed with key {} ({} public keys published)",
+                           keys.empty() ? std::string("?") : keys.front().key_id, keys.size());
+  return core::Status();
+}
+
 core::Status Registry::startServe() {
   proj::ReadModelFeedOptions fo;
   fo.model.storage_root = options_.storage_root;
+  if (auto st = startSigner(); !st.ok()) {
+    return st;
+  }
+  fo.signer = signer_.get();
   feed_ = std::make_unique<proj::ReadModelFeed>(runtime_, snapshots_, fo);
   OD_TRY(std::string key, sharedDownloadKey(valkey_url_, random_));
   http::RegistryConfig rc;
@@ -454,6 +486,9 @@ core::Status Registry::startServe() {
   recorder_ = std::make_unique<stats::StreamDownloadRecorder>(
       runtime_, [this](std::function<void()> fn) { loop_.post(std::move(fn)); });
   rc.recorder = recorder_.get();
+  if (signer_) {
+    rc.signing_keys = signer_->publicKeys();
+  }
   if (auto st = http::addRegistryRoutes(router_, snapshots_, rc); !st.ok()) {
     return st;
   }
@@ -602,6 +637,9 @@ void Registry::refreshMetrics() {
   if (feed_) {
     counter("opendepot_read_model_folded_total", "events folded into the read model", feed_->folded());
     counter("opendepot_read_model_published_total", "snapshots published", feed_->published());
+    counter("opendepot_shasums_signed_total", "provider SHA256SUMS signed", feed_->signaturesMade());
+    counter("opendepot_shasums_sign_failures_total", "failed SHA256SUMS signatures",
+            feed_->signatureFailures());
   }
   {
     std::lock_guard<std::mutex> lock(metrics_mu_);
