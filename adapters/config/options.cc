@@ -47,6 +47,7 @@ const std::vector<Descriptor>& descriptors() {
       {"log-format", &Options::log_format},
       {"claim-idle", &Options::claim_idle},
       {"temp-max-age", &Options::temp_max_age},
+      {"depot-poll-minute-ms", &Options::depot_poll_minute_ms},
   };
   return table;
 }
@@ -237,6 +238,10 @@ void validate(const Options& o, bool dev, core::Problems& problems) {
     if (!parseSeconds(*value)) {
       problems.add(name, "must be a whole number of seconds, got '" + *value + "'");
     }
+  }
+  if (auto minute = parseSeconds(o.depot_poll_minute_ms); !minute || *minute < 1) {
+    problems.add("depot-poll-minute-ms", "must be a whole number of milliseconds >= 1, got '" +
+                                             o.depot_poll_minute_ms + "'");
   }
   if (o.log_format != "text" && o.log_format != "json") {
     problems.add("log-format", "must be text or json, got '" + o.log_format + "'");

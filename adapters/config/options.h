@@ -47,6 +47,9 @@ struct Options {
   // by a killed worker and is swept (at worker start and every few minutes). 0 sweeps every
   // temporary file at start: only right when a single worker writes to the storage root.
   std::string temp_max_age = "3600";
+  // Milliseconds one minute of a Depot's pollingIntervalMinutes lasts. Only end-to-end tests
+  // shorten it (pollingIntervalMinutes: 60 polls every 6 s at 100); operators leave it.
+  std::string depot_poll_minute_ms = "60000";
 };
 
 // A non-negative whole number of seconds; nullopt otherwise.

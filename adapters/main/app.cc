@@ -41,8 +41,10 @@
 #include "adapters/valkey/valkey_lease.h"
 #include "events/consumer.h"
 #include "events/reconcile/controller.h"
+#include "events/reconcile/depot_controller.h"
 #include "events/reconcile/status_writer.h"
 #include "events/scheduler.h"
+#include "events/worker/depot_poll.h"
 #include "events/worker/version_sync.h"
 #include "http/registry/registry_routes.h"
 #include "http/router.h"
@@ -200,6 +202,7 @@ class Registry {
   std::unique_ptr<devstore::DevWatch> dev_watch_;
 
   std::unique_ptr<events::ModuleController> controller_;
+  std::unique_ptr<events::DepotController> depots_;
   std::unique_ptr<events::Scheduler> scheduler_;
   std::unique_ptr<SingleActive> reconcile_gate_;
   std::unique_ptr<events::StatusWriter> status_;
@@ -218,6 +221,8 @@ class Registry {
   }
   std::unique_ptr<sign::GpgmeVerifier> verifier_;
   std::unique_ptr<events::VersionSyncHandler> sync_handler_;
+  std::unique_ptr<events::DepotPollHandler> depot_poll_;
+  std::unique_ptr<events::WorkRouter> work_router_;  // the work consumer's handler
   std::unique_ptr<events::Consumer> worker_;
   core::CancelablePtr sweep_call_;
   core::CancelablePtr sweep_timer_;
@@ -251,7 +256,7 @@ core::Status Registry::startLog() {
   // One blocking connection per live reader: the read model (2 streams), the reconciler (3),
   // the status writer (2) and the worker's consumer (1) in an all-in-one process. Fewer
   // would queue reads behind each other's BLOCK time until they time out.
-  vo.max_blocking_connections = 12;
+  vo.max_blocking_connections = 16;  // + the Depot controller (3)
   valkey_options_ = vo;
   log_ = std::make_unique<valkey::ValkeyEventLog>(loop_, vo, log::logger("valkey"));
   lease_ = std::make_unique<valkey::ValkeyLease>(loop_, vo, log::logger("valkey"));
@@ -333,15 +338,20 @@ void Registry::startReconcile() {
   events::ModuleControllerConfig cc;
   cc.storage_root = options_.storage_root;
   controller_ = std::make_unique<events::ModuleController>(runtime_, *resources_, objects_.get(), cc);
+  events::DepotControllerConfig dc;
+  dc.minute = std::chrono::milliseconds(*config::parseSeconds(options_.depot_poll_minute_ms));
+  depots_ = std::make_unique<events::DepotController>(runtime_, *resources_, dc);
   scheduler_ = std::make_unique<events::Scheduler>(runtime_, events::SchedulerConfig{});
   reconcile_gate_ = std::make_unique<SingleActive>(
       *lease_, clock_, log::logger("main"), "reconcile", token_, kLeaseTtl,
       [this] {
         controller_->start();
+        depots_->start();
         scheduler_->start();
       },
       [this] {
         controller_->stop();
+        depots_->stop();
         scheduler_->stop();
       });
   reconcile_gate_->start();
@@ -425,7 +435,12 @@ core::Status Registry::startWorker() {
   wc.min_idle = std::chrono::seconds(*config::parseSeconds(options_.claim_idle));
   wc.claim_interval = std::clamp<std::chrono::milliseconds>(wc.min_idle / 4, std::chrono::seconds(1),
                                                             std::chrono::seconds(30));
-  worker_ = std::make_unique<events::Consumer>(runtime_, *sync_handler_, wc);
+  // Depot polls list releases through the same GitHub and registry sources.
+  depot_poll_ = std::make_unique<events::DepotPollHandler>(runtime_, *github_, providerListing(),
+                                                           events::DepotPollConfig{});
+  work_router_ = std::make_unique<events::WorkRouter>(*sync_handler_);
+  work_router_->route(std::string(events::type::kDepotPollRequested), *depot_poll_);
+  worker_ = std::make_unique<events::Consumer>(runtime_, *work_router_, wc);
   worker_->start();
   return core::Status();
 }
@@ -619,6 +634,16 @@ void Registry::refreshMetrics() {
     counter("opendepot_reconcile_runs_total", "reconcile runs finished", c.reconciles);
     counter("opendepot_reconcile_write_errors_total", "failed writes of the reconciler", c.write_errors);
     counter("opendepot_reconcile_sync_requests_total", "VersionSyncRequested appended", c.sync_requests);
+  }
+  if (depots_) {
+    const auto& c = depots_->metrics();
+    counter("opendepot_depot_polls_requested_total", "DepotPollRequested appended", c.polls_requested);
+    counter("opendepot_depot_write_errors_total", "failed writes of the Depot controller", c.write_errors);
+  }
+  if (depot_poll_) {
+    const auto& c = depot_poll_->metrics();
+    counter("opendepot_depot_polls_total", "Depot polls answered with ReleasesDiscovered", c.polls);
+    counter("opendepot_depot_entry_failures_total", "Depot entries whose listing failed", c.entry_failures);
   }
   if (status_) {
     const auto& c = status_->metrics();

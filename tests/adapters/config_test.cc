@@ -110,6 +110,23 @@ TEST(Options, DurationsAreWholeSeconds) {
   EXPECT_FALSE(parseSeconds(" 1").has_value());
 }
 
+TEST(Options, DepotPollMinuteIsPositiveMilliseconds) {
+  ConfigInputs in = baseInputs();
+  auto defaults = loadOptions(in, false);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->options.depot_poll_minute_ms, "60000");
+  in.flags["depot-poll-minute-ms"] = {"100"};
+  auto ok = loadOptions(in, false);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->options.depot_poll_minute_ms, "100");
+  for (const char* bad : {"0", "-5", "1s", ""}) {
+    in.flags["depot-poll-minute-ms"] = {bad};
+    auto r = loadOptions(in, false);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("depot-poll-minute-ms"), std::string::npos);
+  }
+}
+
 TEST(Options, UnknownOrMalformedFileContentIsReported) {
   ConfigInputs in = baseInputs();
   in.file_name = "od.yaml";
