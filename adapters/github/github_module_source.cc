@@ -5,76 +5,16 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <utility>
 
 #include "adapters/crypto/openssl_hasher.h"
-#include "adapters/github/releases.h"
+#include "adapters/github/source_op.h"
 
 namespace od::adapters::github {
 
 using core::Errc;
 using core::makeError;
-
-// An operation in flight. It completes through finish(), which removes it from the source
-// first, so nothing of it is touched after the caller's callback runs.
-class GithubModuleSource::Op {
- public:
-  explicit Op(GithubModuleSource& source) : src_(source) {}
-  virtual ~Op() = default;
-  virtual void start() = 0;
-  virtual void fail(core::Error error) = 0;
-  uint64_t id = 0;
-
- protected:
-  // Calls `next` with the bearer token ("" anonymous), or fails the op.
-  void withAuth(const core::GithubAuth& auth, std::function<void(std::string)> next) {
-    if (!auth.use_app) {
-      next("");
-      return;
-    }
-    if (!src_.tokens_) {
-      failSoon(makeError(Errc::Invalid, "GitHub App auth requested but no Secret reader is configured"));
-      return;
-    }
-    if (auto token = src_.tokens_->cached(auth.name_space)) {
-      next(*token);
-      return;
-    }
-    step_ = src_.tokens_->get(auth.name_space, [this, next](core::Result<std::string> token) {
-      if (!token) {
-        fail(std::move(token).takeError());
-        return;
-      }
-      next(*token);
-    });
-  }
-  // A 401 means the cached token was revoked or expired early: drop it for the next try.
-  void noteRefusal(const core::GithubAuth& auth, const std::string& bearer, long status) {
-    if (status == 401 && auth.use_app && src_.tokens_) {
-      src_.tokens_->invalidate(auth.name_space, bearer);
-    }
-  }
-  // Fails the op from the loop, never inside the caller's fetch()/listReleases().
-  void failSoon(core::Error error) {
-    std::weak_ptr<GithubModuleSource*> alive = src_.self_;
-    src_.loop_.post([alive, id = id, error = std::move(error)]() mutable {
-      if (auto locked = alive.lock(); locked && *locked) {
-        auto it = (*locked)->ops_.find(id);
-        if (it != (*locked)->ops_.end()) {
-          it->second->fail(std::move(error));
-        }
-      }
-    });
-  }
-  std::string repoUrl(const std::string& owner, const std::string& repo) const {
-    return src_.options_.api_url + "/repos/" + owner + "/" + repo;
-  }
-
-  GithubModuleSource& src_;
-  core::CancelablePtr step_;
-};
 
 namespace {
 
@@ -95,8 +35,6 @@ class OpHandle final : public core::Cancelable {
   std::weak_ptr<GithubModuleSource*> source_;
   std::function<void(GithubModuleSource*)> cancel_fn_;
 };
-
-std::string slug(const std::string& owner, const std::string& repo) { return owner + "/" + repo; }
 
 }  // namespace
 
@@ -332,138 +270,6 @@ class FetchOp final : public GithubModuleSource::Op {
   std::unique_ptr<core::HashStream> hash_;
 };
 
-// ---- listReleases ----------------------------------------------------------------------
-
-class ListOp final : public GithubModuleSource::Op {
- public:
-  ListOp(GithubModuleSource& source, std::string owner, std::string repo, core::GithubAuth auth,
-         core::ModuleSource::Callback<std::vector<core::Release>> done)
-      : Op(source), owner_(std::move(owner)), repo_(std::move(repo)), auth_(std::move(auth)),
-        done_(std::move(done)) {}
-
-  void start() override {
-    auto owner_ok = checkOwner(owner_);
-    auto repo_ok = checkRepo(repo_);
-    if (!owner_ok.ok() || !repo_ok.ok()) {
-      failSoon(owner_ok.ok() ? repo_ok.error() : owner_ok.error());
-      return;
-    }
-    withAuth(auth_, [this](std::string bearer) {
-      bearer_ = std::move(bearer);
-      page(repoUrl(owner_, repo_) + "/releases?per_page=100");
-    });
-  }
-
-  void fail(core::Error error) override { finish(std::move(error)); }
-
- private:
-  void page(std::string url) {
-    url_ = std::move(url);
-    ApiRequest api;
-    api.url = url_;
-    api.bearer = bearer_;
-    step_ = sendApi(*src_.curl_, src_.options_, std::move(api),
-                    [this](ApiResponse response) { onPage(response); });
-  }
-
-  int64_t nowUnix() const {
-    return std::chrono::duration_cast<std::chrono::seconds>(src_.clock_.now().time_since_epoch()).count();
-  }
-
-  // GitHub asked for `wait` before the next request: wait on the loop and send `url` then, if
-  // the wait is within the bound and the listing has waits left. False: the caller reports.
-  bool waitAndRetry(std::chrono::seconds wait, std::string url) {
-    const auto& o = src_.options_;
-    if (wait > o.max_rate_limit_wait || waits_ >= o.max_rate_limit_waits) {
-      return false;
-    }
-    ++waits_;
-    step_ = src_.clock_.after(std::chrono::milliseconds(wait),
-                              [this, url = std::move(url)]() mutable { page(std::move(url)); });
-    return true;
-  }
-
-  void onPage(const ApiResponse& response) {
-    std::string what = "GitHub releases of " + slug(owner_, repo_) + " (page " +
-                       std::to_string(pages_ + 1) + ")";
-    if (response.result.code != CURLE_OK) {
-      fail(transportError(response, what));
-      return;
-    }
-    if (response.result.status != 200) {
-      auto wait = rateLimitWait(response, nowUnix());
-      if (wait && waitAndRetry(*wait, url_)) {
-        return;
-      }
-      noteRefusal(auth_, bearer_, response.result.status);
-      core::Error error = statusError(response, what);
-      if (wait && waits_ > 0) {
-        error.message += " (after " + std::to_string(waits_) + " bounded waits)";
-      }
-      fail(std::move(error));
-      return;
-    }
-    if (response.content_type.find("json") == std::string::npos) {
-      fail(makeError(Errc::Corrupt, what + ": content-type \"" + response.content_type.substr(0, 60) +
-                                        "\" is not JSON"));
-      return;
-    }
-    auto releases = parseReleasesPage(response.result.body, src_.options_.max_api_bytes);
-    if (!releases) {
-      fail(makeError(Errc::Corrupt, what + ": " + releases.error().message));
-      return;
-    }
-    for (auto& r : *releases) {
-      out_.push_back(std::move(r));
-    }
-    ++pages_;
-    auto next = nextLink(response.link);
-    if (!next) {
-      finish(std::move(out_));
-      return;
-    }
-    if (!sameOrigin(src_.options_.api_url, *next)) {
-      fail(makeError(Errc::Corrupt, what + ": the next-page link leaves " + src_.options_.api_url));
-      return;
-    }
-    if (pages_ >= src_.options_.max_release_pages) {
-      fail(makeError(Errc::Corrupt, what + ": more than " +
-                                        std::to_string(src_.options_.max_release_pages) + " pages"));
-      return;
-    }
-    // The limit is used up: the next request would only be refused. Wait for the reset when
-    // it is near, else report when to retry (the pages so far are dropped: a listing is whole
-    // or an error, so that a caller never takes a partial list for removed releases).
-    if (response.ratelimit_remaining && *response.ratelimit_remaining == 0) {
-      int64_t reset = response.ratelimit_reset.value_or(nowUnix() + 60);
-      std::chrono::seconds wait(std::max<int64_t>(reset - nowUnix(), 1));
-      if (!waitAndRetry(wait, *next)) {
-        fail(makeError(Errc::Unavailable, what + ": the rate limit is used up before the next page; "
-                                                 "retry after " + std::to_string(wait.count()) + " s"));
-      }
-      return;
-    }
-    page(*next);
-  }
-
-  void finish(core::Result<std::vector<core::Release>> result) {
-    auto done = std::move(done_);
-    GithubModuleSource& source = src_;
-    source.erase(id);  // destroys *this
-    done(std::move(result));
-  }
-
-  std::string owner_;
-  std::string repo_;
-  core::GithubAuth auth_;
-  core::ModuleSource::Callback<std::vector<core::Release>> done_;
-  std::string bearer_;
-  std::string url_;  // the page in flight (sent again after a rate-limit wait)
-  size_t pages_ = 0;
-  int waits_ = 0;
-  std::vector<core::Release> out_;
-};
-
 // ---- the source ------------------------------------------------------------------------
 
 core::Result<std::unique_ptr<GithubModuleSource>> GithubModuleSource::create(
@@ -504,8 +310,7 @@ core::CancelablePtr GithubModuleSource::fetch(core::ModuleFetch request,
 core::CancelablePtr GithubModuleSource::listReleases(std::string owner, std::string repo,
                                                      core::GithubAuth auth,
                                                      Callback<std::vector<core::Release>> done) {
-  return track(std::make_unique<ListOp>(*this, std::move(owner), std::move(repo), std::move(auth),
-                                        std::move(done)));
+  return track(makeListOp(*this, std::move(owner), std::move(repo), std::move(auth), std::move(done)));
 }
 
 core::CancelablePtr GithubModuleSource::track(std::unique_ptr<Op> op) {
