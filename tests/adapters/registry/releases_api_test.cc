@@ -243,6 +243,16 @@ TEST_F(ReleasesApiSourceTest, CancelledListingNeverCallsBack) {
   EXPECT_FALSE(called);
 }
 
+TEST_F(ReleasesApiSourceTest, DestroyingTheSourceCancelsItsListings) {
+  bool called = false;
+  auto handle = source().listVersions({"hashicorp", "aws"}, [&](auto) { called = true; });
+  EXPECT_EQ(source().inFlight(), 1u);  // the first page's transfer has started
+  source_.reset();
+  loop_.runUntil([] { return false; }, std::chrono::milliseconds(100));
+  EXPECT_FALSE(called);
+  handle.reset();  // a handle outliving its source is a no-op
+}
+
 TEST_F(ReleasesApiSourceTest, OptionsAreValidated) {
   ReleasesApiOptions o;
   EXPECT_TRUE(validateOptions(o).ok());
