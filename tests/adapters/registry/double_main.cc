@@ -1,9 +1,12 @@
 // od_provider_registry_double: the upstream provider registry double as a process (end-to-end
 // tests, dev by hand).
 //   od_provider_registry_double [--host 127.0.0.1] [--port 0] --provider ns/type=1.0.0,1.1.0 ...
-//       [--platforms linux_amd64,darwin_arm64] [--payload-bytes N] [--fault NAME]
+//       [--platforms linux_amd64,darwin_arm64] [--payload-bytes N] [--fault NAME[@PAGE][xTIMES]]
 // NAME: one of registryFaultFromName's (provider_registry_double.h), e.g. versions-html or
-// releases-429. Versions and faults can also be changed while it runs (POST /_double/...). --platforms and --payload-bytes apply to every --provider. Prints the bound
+// releases-429; @PAGE limits a releases-* fault to that page of the releases API list and
+// xTIMES to that many answers (e.g. releases-429@2x1: one 429 on page 2). Versions
+// and faults can also be changed while it runs (POST /_double/...). --platforms and
+// --payload-bytes apply to every --provider. Prints the bound
 // port on its own line once it serves, then runs until SIGTERM or SIGINT.
 #include <signal.h>
 
@@ -22,7 +25,7 @@ using od::testing::RegistryFault;
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "od_provider_registry_double: " << problem << "\n"
             << "usage: od_provider_registry_double [--host H] [--port P] --provider ns/type=V1,V2... "
-               "[--platforms os_arch,...] [--payload-bytes N] [--fault NAME]\n";
+               "[--platforms os_arch,...] [--payload-bytes N] [--fault NAME[@PAGE][xTIMES]]\n";
   std::exit(2);
 }
 
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> platforms = {{"linux", "amd64"}, {"darwin", "arm64"}};
   uint64_t payload = 4096;
   RegistryFault fault = RegistryFault::None;
+  int fault_page = 0;
+  int fault_times = 0;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (i + 1 >= argc) {
@@ -97,7 +102,18 @@ int main(int argc, char** argv) {
     } else if (flag == "--payload-bytes") {
       payload = number(value, "--payload-bytes");
     } else if (flag == "--fault") {
-      fault = faultNamed(value);
+      std::string name = value;
+      size_t x = name.rfind('x');
+      size_t at = name.find('@');
+      if (x != std::string::npos && at != std::string::npos && x > at) {
+        fault_times = static_cast<int>(number(name.substr(x + 1), "--fault times"));
+        name.resize(x);
+      }
+      if (at != std::string::npos) {
+        fault_page = static_cast<int>(number(name.substr(at + 1), "--fault page"));
+        name.resize(at);
+      }
+      fault = faultNamed(name);
     } else {
       usage("unknown flag " + flag);
     }
@@ -120,7 +136,7 @@ int main(int argc, char** argv) {
     std::cerr << "od_provider_registry_double: " << started.error().describe() << "\n";
     return 1;
   }
-  server.setFault(fault);
+  server.setFault(fault, fault_page, fault_times);
   std::cout << server.port() << std::endl;
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -46,6 +46,10 @@ code="$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/_double/providers/
 [[ "$code" == 201 ]] || fail "publishing answered $code"
 latest="$(curl -sf "$base/v1/releases/terraform-provider-null?limit=1")"
 [[ "$latest" == *'"version":"3.2.0"'* ]] || fail "the new version is not the newest: $latest"
+curl -sf -X POST "$base/_double/fault?name=releases-503&page=1&times=1" >/dev/null || fail "fault control"
+code="$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/releases/terraform-provider-null?limit=1")"
+[[ "$code" == 503 ]] || fail "the releases fault answered $code"
+curl -sf "$base/v1/releases/terraform-provider-null?limit=1" >/dev/null || fail "the fault did not end after one answer"
 curl -sf -X POST "$base/_double/fault?name=versions-html" >/dev/null || fail "fault control"
 curl -s "$base/v1/providers/acme/thing/versions" | grep -q '<html>' || fail "the fault did not apply"
 

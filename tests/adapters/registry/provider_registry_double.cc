@@ -235,10 +235,11 @@ void ProviderRegistryDouble::stop() {
 uint16_t ProviderRegistryDouble::port() const { return server_ ? server_->port() : 0; }
 std::string ProviderRegistryDouble::baseUrl() const { return "http://127.0.0.1:" + std::to_string(port()); }
 
-void ProviderRegistryDouble::setFault(RegistryFault fault, int releases_page) {
+void ProviderRegistryDouble::setFault(RegistryFault fault, int releases_page, int releases_times) {
   std::lock_guard lock(mu_);
   fault_ = fault;
   fault_page_ = releases_page;
+  fault_times_ = releases_times;
 }
 
 core::Status ProviderRegistryDouble::addVersion(const std::string& name_space, const std::string& type,
@@ -297,10 +298,14 @@ Response ProviderRegistryDouble::control(const Request& request, bool version) {
   }
   auto fault = registryFaultFromName(request.queryParam("name").value_or(""));
   std::string page = request.queryParam("page").value_or("0");
-  if (!fault || page.empty() || page.size() > 4 || page.find_first_not_of("0123456789") != std::string::npos) {
-    return Response::error(422, "unknown fault or bad page");
+  std::string times = request.queryParam("times").value_or("0");
+  auto number = [](const std::string& t) {
+    return !t.empty() && t.size() <= 4 && t.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (!fault || !number(page) || !number(times)) {
+    return Response::error(422, "unknown fault or bad page/times");
   }
-  setFault(*fault, std::stoi(page));
+  setFault(*fault, std::stoi(page), std::stoi(times));
   return Response::json(200, "{}");
 }
 

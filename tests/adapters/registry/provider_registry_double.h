@@ -10,7 +10,7 @@
 //                                                              newest first, `limit` 1-20 (else 400),
 //                                                              those created before `after`
 //   POST /_double/providers/{ns}/{type}/versions?version=V     (test control) publishes V → 201
-//   POST /_double/fault?name=N[&page=P]                        (test control) setFault → 200
+//   POST /_double/fault?name=N[&page=P][&times=T]              (test control) setFault → 200
 // At start() every zip is built into a work folder (one entry terraform-provider-<type>_v<v> of
 // payload_bytes deterministic bytes; stored uncompressed past 1 MiB so large ones build fast),
 // SHA256SUMS lists every zip of a version under its exact file name, and SHA256SUMS.sig is a
@@ -93,7 +93,8 @@ class ProviderRegistryDouble {
   std::string baseUrl() const;  // "http://127.0.0.1:<port>"
 
   // `releases_page`: the releases API page (1-based) a Releases* fault applies to; 0 = every page.
-  void setFault(RegistryFault fault, int releases_page = 0);
+  // `releases_times`: that many faulty releases API answers, then none; 0 = forever.
+  void setFault(RegistryFault fault, int releases_page = 0, int releases_times = 0);
   // Publishes a new version of a configured provider (zips, SHA256SUMS, signature built now).
   // Errc::NotFound for an unknown provider, Conflict for a known version.
   core::Status addVersion(const std::string& name_space, const std::string& type, const std::string& version);
@@ -133,6 +134,7 @@ class ProviderRegistryDouble {
   mutable std::mutex mu_;
   RegistryFault fault_ = RegistryFault::None;
   int fault_page_ = 0;
+  int fault_times_ = 0;
   std::atomic<int64_t> releases_requests_{0};
   std::optional<std::string> download_body_;
   std::atomic<int64_t> downloads_{0};

@@ -61,6 +61,9 @@ Response ProviderRegistryDouble::releasesList(const Request& request) {
   }
   int page = 1 + static_cast<int>((p->versions.size() - order.size()) / static_cast<size_t>(limit));
   RegistryFault fault = fault_page_ == 0 || fault_page_ == page ? fault_ : RegistryFault::None;
+  if (fault != RegistryFault::None && fault_times_ > 0 && --fault_times_ == 0) {
+    fault_ = RegistryFault::None;  // that was the last faulty answer
+  }
   if (fault == RegistryFault::ReleasesHtml) {
     Response r = Response::text(200, "<!DOCTYPE html><html><body>Service Unavailable</body></html>");
     r.header("Content-Type", "text/html");

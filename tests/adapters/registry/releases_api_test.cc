@@ -189,6 +189,16 @@ TEST_F(ReleasesApiSourceTest, GarbageOnAPageInTheMiddleFailsTheListing) {
   EXPECT_NE(limited.error().message.find("retry after 7 s"), std::string::npos) << limited.error().message;
 }
 
+TEST_F(ReleasesApiSourceTest, OneRateLimitedAnswerFailsOnceThenTheListingHeals) {
+  double_->setFault(RegistryFault::ReleasesRateLimited, 2, 1);
+  auto limited = versions();
+  ASSERT_FALSE(limited.ok());
+  EXPECT_TRUE(limited.error().retryable()) << limited.error().describe();
+  auto healed = versions();
+  ASSERT_TRUE(healed.ok()) << healed.error().message;
+  EXPECT_EQ(healed->size(), 5u);
+}
+
 TEST_F(ReleasesApiSourceTest, CursorThatDoesNotAdvanceIsCorruptNotEndless) {
   double_->setFault(RegistryFault::ReleasesStuckCursor);
   int64_t before = double_->releasesRequests();
