@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -191,6 +192,12 @@ core::CancelablePtr OpenTofuRegistrySource::listVersions(core::ProviderAddress a
   for (const core::Status& s : {checkNamespace(address.name_space), checkType(address.type)}) {
     if (!s.ok()) {
       return failSoon(s.error(), [done](core::Error e) { done(std::move(e)); });
+    }
+  }
+  // Registry addresses are case-insensitive; the reference's Depot asks in lowercase.
+  for (std::string* part : {&address.name_space, &address.type}) {
+    for (char& c : *part) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
   }
   std::string url = options_.base_url + "/v1/providers/" + address.name_space + "/" + address.type + "/versions";

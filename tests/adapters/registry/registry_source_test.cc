@@ -124,6 +124,9 @@ TEST_F(RegistrySourceTest, ListsVersions) {
   auto v = versions();
   ASSERT_TRUE(v.ok()) << v.error().message;
   EXPECT_EQ(*v, (std::vector<std::string>{"1.0.0", "1.1.0"}));
+  auto upper = versions("ACME", "Widget");
+  ASSERT_TRUE(upper.ok()) << upper.error().message << " (addresses are case-insensitive)";
+  EXPECT_EQ(*upper, (std::vector<std::string>{"1.0.0", "1.1.0"}));
   auto unknown = versions("acme", "nothing");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code, Errc::NotFound);
