@@ -119,6 +119,9 @@ struct ChildKind<Module> {
   static const std::map<std::string, Module>& existing(const DepotChildren& c) {
     return c.modules;
   }
+  static const std::map<std::string, std::string>& claimed(const DepotChildren& c) {
+    return c.claimed_modules;
+  }
   static void setSpec(Module& m, const ModuleConfig& config, const std::vector<std::string>& kept) {
     m.spec.module_config = config;
     m.spec.versions.clear();
@@ -134,6 +137,9 @@ struct ChildKind<Provider> {
   static constexpr std::string_view kKind = kKindProvider;
   static const std::map<std::string, Provider>& existing(const DepotChildren& c) {
     return c.providers;
+  }
+  static const std::map<std::string, std::string>& claimed(const DepotChildren& c) {
+    return c.claimed_providers;
   }
   static void setSpec(Provider& p, const ProviderConfig& config,
                       const std::vector<std::string>& kept) {
@@ -160,6 +166,11 @@ void planChild(const EntryContext& ctx, const std::string& name, const Config& c
                std::vector<std::string>& listed) {
   using K = ChildKind<T>;
   const std::string what = std::string(K::kKind) + " " + name;
+  if (auto claim = K::claimed(ctx.existing).find(name); claim != K::claimed(ctx.existing).end()) {
+    ctx.plan.problems.push_back(what + ": Depot " + claim->second +
+                                " manages it already (left to that Depot)");
+    return;
+  }
   const auto& existing = K::existing(ctx.existing);
   auto it = existing.find(name);
   const T* current = it == existing.end() ? nullptr : &it->second;

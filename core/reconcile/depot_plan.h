@@ -81,6 +81,11 @@ struct DiscoveredEntry {
 struct DepotChildren {
   std::map<std::string, Module> modules;
   std::map<std::string, Provider> providers;
+  // Entry names that another Depot of the namespace manages (the one whose name sorts first
+  // wins), name -> that Depot: two Depots would otherwise overwrite each other's child on
+  // every change. Such an entry is reported and left alone.
+  std::map<std::string, std::string> claimed_modules;
+  std::map<std::string, std::string> claimed_providers;
 };
 
 struct ChildCreate {

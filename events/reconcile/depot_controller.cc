@@ -281,6 +281,20 @@ void DepotController::planDepot(const proj::ResourceEntry& entry, Plan& plan) {
       entries["Provider/" + e->key.name] = e;
     }
   }
+  // Entries of Depots of the namespace whose names sort first are theirs (depot_plan.h).
+  for (const auto* other : state_.list(core::kKindDepot, ns)) {
+    if (other->key.name >= entry.key.name) {
+      continue;
+    }
+    if (auto o = observedDepot(*other); o && !o->metadata.deletion_timestamp) {
+      for (const auto& m : o->spec.module_configs) {
+        children.claimed_modules.emplace(m.name.value_or(""), other->key.name);
+      }
+      for (const auto& pc : o->spec.provider_configs) {
+        children.claimed_providers.emplace(pc.name.value_or(""), other->key.name);
+      }
+    }
+  }
   std::optional<std::vector<core::DiscoveredEntry>> discovered;
   const auto& ans = polls_[plan.key].answer;
   if (ans && ans->uid == entry.object.uid && ans->generation == entry.object.generation) {

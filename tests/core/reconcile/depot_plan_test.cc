@@ -256,6 +256,18 @@ TEST(DepotPlan, ChildBeingDeletedIsLeftAlone) {
   EXPECT_THAT(plan.problems[0], HasSubstr("being deleted"));
 }
 
+TEST(DepotPlan, EntryAnotherDepotManagesIsLeftToIt) {
+  Depot d = depotOf(kDocsDepot);
+  DepotChildren existing;
+  existing.claimed_modules["terraform-aws-eks"] = "a-team-depot";
+  DepotPlan plan = planDepot(d, docsDiscovery(), existing, at(1000));
+  ASSERT_EQ(plan.creates.size(), 2u);
+  EXPECT_EQ(plan.creates[0].name, "terraform-azurerm-aks");
+  EXPECT_THAT(plan.status.modules, ElementsAre("terraform-azurerm-aks"));
+  ASSERT_EQ(plan.problems.size(), 1u);
+  EXPECT_THAT(plan.problems[0], HasSubstr("Depot a-team-depot manages it already"));
+}
+
 TEST(DepotStatusPatch, UnchangedStatusIsNoPatchAndKeepsTransitionTimes) {
   Depot d = depotOf(kDocsDepot);
   DepotPlan first = planDepot(d, docsDiscovery(), {}, at(1000));

@@ -228,6 +228,35 @@ TEST_F(DepotSpec, RetryableConflictsAreRetried) {
   EXPECT_GE(controller->metrics().write_errors, 1u);
 }
 
+TEST_F(DepotSpec, TwoDepotsNamingOneModuleDoNotFight) {
+  store.putNow(depotManifest(std::nullopt));
+  json other = depotManifest(std::nullopt);
+  other["metadata"]["name"] = "z-depot";
+  store.putNow(other);
+  auto controller = start();
+  ASSERT_EQ(polls().size(), 2u);
+  // Each Depot's poll answered; z-depot's with other versions.
+  auto requests = events(streams::kWork, type::kDepotPollRequested);
+  for (const auto& req : requests) {
+    auto entries = good();
+    if (req.key == "Depot/ns/z-depot") {
+      entries[0].kept = {"9.0.0"};
+    }
+    ReleasesDiscovered fact{1, 1, entries, std::nullopt};
+    log.addNow(toAppendRecord(streams::kFacts,
+                              makeEnvelope(fact, EnvelopeMeta{"a-" + req.id, req.key, req.corr,
+                                                              req.id, 1})));
+  }
+  settle();
+  EXPECT_EQ(moduleVersions("eks"), (std::vector<std::string>{"2.1.0", "2.0.0"}));
+  EXPECT_EQ(store.count(Op::Patch), 0u);
+  json z = store.object("Depot", "ns", "z-depot");
+  EXPECT_FALSE(z["status"].contains("modules"));  // eks is the other Depot's
+  EXPECT_NE(z["status"]["conditions"][0]["message"].get<std::string>().find(
+                "Depot team-depot manages it already"),
+            std::string::npos);
+}
+
 TEST(DepotDecidePoll, RequestsRetriesAndStaleness) {
   using std::chrono::minutes;
   DepotPollHistory h;
