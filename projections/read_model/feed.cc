@@ -240,6 +240,9 @@ void ReadModelFeed::onSigned(const std::string& doc, core::Result<std::string> s
   sign_retry_at_.erase(doc);
   const bool used = model_.addSignature(doc, std::move(sig).value());
   rt_.logger.debug("event=ShasumsSigned bytes={} used={}", doc.size(), used);
+  if (running_) {
+    signPending();  // the freed slot takes the next document at once, not on the next tick
+  }
 }
 
 }  // namespace od::proj

@@ -36,6 +36,11 @@ class ManualSigner final : public core::Signer {
     return nullptr;
   }
   std::vector<core::PublicKey> publicKeys() const override { return {}; }
+  // Completes job `i` (moved out first: its completion may start another job).
+  void finish(size_t i, core::Result<std::string> result) {
+    auto done = std::move(jobs[i].done);
+    done(std::move(result));
+  }
 };
 
 class ZeroRandom final : public core::Random {
@@ -199,19 +204,50 @@ TEST_F(FeedSpec, SignsEachUnsignedShasumsOffTheModelAndPublishesTheSignature) {
   clock.advance(milliseconds(100));
   EXPECT_EQ(signer.jobs.size(), 1u);  // one job per document in flight
 
-  signer.jobs[0].done(core::makeError(core::Errc::Unavailable, "pool full"));
+  signer.finish(0, core::makeError(core::Errc::Unavailable, "pool full"));
   clock.advance(milliseconds(100));
   EXPECT_EQ(signer.jobs.size(), 1u);  // a failure waits signing_retry
   EXPECT_EQ(feed->signatureFailures(), 1u);
   clock.advance(milliseconds(500));
   ASSERT_EQ(signer.jobs.size(), 2u);
 
-  signer.jobs[1].done(std::string("binary-sig"));
+  signer.finish(1, std::string("binary-sig"));
   clock.advance(milliseconds(100));
   EXPECT_EQ(holder.load()->findProvider("team", "aws")->releases[0].signature, "binary-sig");
   EXPECT_EQ(feed->signaturesMade(), 1u);
   clock.advance(milliseconds(300));
   EXPECT_EQ(signer.jobs.size(), 2u);  // nothing left to sign
+}
+
+TEST_F(FeedSpec, AtMostFourSignaturesRunAndAFinishedOneStartsTheNextAtOnce) {
+  for (int i = 0; i < 6; ++i) {
+    testing::ProviderVersionFixture v;
+    v.version = "1." + std::to_string(i) + ".0";
+    add(kResources, v.observed());
+    add(kFacts, v.synced(checksumOf('a')));
+  }
+  ManualSigner signer;
+  ReadModelFeedOptions options;
+  options.signer = &signer;
+  auto feed = make(options);
+  feed->start();
+  clock.runReady();
+  clock.advance(milliseconds(100));
+  ASSERT_EQ(signer.jobs.size(), 4u);
+  signer.finish(0, std::string("sig-0"));
+  EXPECT_EQ(signer.jobs.size(), 5u);  // no tick in between
+  for (size_t i = 1; i < signer.jobs.size(); ++i) {
+    signer.finish(i, std::string("sig-") + std::to_string(i));
+  }
+  clock.advance(milliseconds(100));
+  EXPECT_EQ(signer.jobs.size(), 6u);
+  EXPECT_EQ(feed->signaturesMade(), 6u);
+  const ProviderView* p = holder.load()->findProvider("team", "aws");
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(p->releases.size(), 6u);
+  for (const ProviderRelease& r : p->releases) {
+    EXPECT_FALSE(r.signature.empty()) << r.version;
+  }
 }
 
 }  // namespace
