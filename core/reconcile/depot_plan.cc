@@ -160,6 +160,28 @@ struct EntryContext {
   DepotPlan& plan;
 };
 
+// The poll's answer for an entry when it can be applied; nullptr when not (the reason is
+// added to the plan, except while the first poll is outstanding).
+const DiscoveredEntry* usableAnswer(const EntryContext& ctx, std::string_view kind,
+                                    const std::string& name, const std::string& what,
+                                    bool exists) {
+  if (!ctx.discovered) {
+    return nullptr;
+  }
+  const DiscoveredEntry* found = findDiscovered(ctx.discovered, kind, name);
+  if (found == nullptr) {
+    ctx.plan.problems.push_back(what + ": not polled yet");
+  } else if (found->error) {
+    ctx.plan.problems.push_back(what + ": " + *found->error + " (left as it was)");
+  } else if (found->kept.empty()) {
+    ctx.plan.problems.push_back(what + ": no upstream version satisfies versionConstraints" +
+                                (exists ? " (left as it was)" : ""));
+  } else {
+    return found;
+  }
+  return nullptr;
+}
+
 // One valid entry: create or patch its child, list it, or say why it is left as it is.
 template <typename T, typename Config>
 void planChild(const EntryContext& ctx, const std::string& name, const Config& config,
@@ -177,21 +199,8 @@ void planChild(const EntryContext& ctx, const std::string& name, const Config& c
   if (current != nullptr) {
     listed.push_back(name);
   }
-  if (!ctx.discovered) {
-    return;  // the first poll has not answered yet
-  }
-  const DiscoveredEntry* found = findDiscovered(ctx.discovered, K::kKind, name);
+  const DiscoveredEntry* found = usableAnswer(ctx, K::kKind, name, what, current != nullptr);
   if (found == nullptr) {
-    ctx.plan.problems.push_back(what + ": not polled yet");
-    return;
-  }
-  if (found->error) {
-    ctx.plan.problems.push_back(what + ": " + *found->error + " (left as it was)");
-    return;
-  }
-  if (found->kept.empty()) {
-    ctx.plan.problems.push_back(what + ": no upstream version satisfies versionConstraints" +
-                                (current != nullptr ? " (left as it was)" : ""));
     return;
   }
   if (current == nullptr) {

@@ -267,23 +267,47 @@ void DepotController::planDepot(const proj::ResourceEntry& entry, Plan& plan) {
     return;  // its Modules and Providers stay (no owner references, as the reference)
   }
   const std::string& ns = entry.key.name_space;
-  core::DepotChildren children;
-  std::map<std::string, const proj::ResourceEntry*> entries;
+  ChildView view = childrenOf(entry);
+  std::optional<std::vector<core::DiscoveredEntry>> discovered;
+  const auto& ans = polls_[plan.key].answer;
+  if (ans && ans->uid == entry.object.uid && ans->generation == entry.object.generation) {
+    discovered = ans->entries;
+  }
+  core::DepotPlan p = core::planDepot(*depot, discovered, view.children, rt_.clock.now());
+  addChildWrites(p, view.entries, ns, plan);
+  addPoll(entry, *depot, plan);
+  if (!p.status_patch.empty()) {
+    addWrite("patch status " + plan.key,
+             [this, ref = core::ResourceRef{std::string(core::kKindDepot), ns, entry.key.name},
+              body = p.status_patch](std::function<void(Status)> done) {
+               return store_.patchStatus(ref, core::PatchType::Merge, body,
+                                         statusOf<std::string>(std::move(done),
+                                                               core::Errc::NotFound,
+                                                               &metrics_.status_patches));
+             },
+             plan);
+  }
+}
+
+DepotController::ChildView DepotController::childrenOf(const proj::ResourceEntry& depot) const {
+  const std::string& ns = depot.key.name_space;
+  ChildView view;
+  core::DepotChildren& children = view.children;
   for (const auto* e : state_.list(core::kKindModule, ns)) {
     if (auto m = observedModule(*e); m.ok()) {
       children.modules[e->key.name] = std::move(m).value();
-      entries["Module/" + e->key.name] = e;
+      view.entries["Module/" + e->key.name] = e;
     }
   }
   for (const auto* e : state_.list(core::kKindProvider, ns)) {
     if (auto p = core::decodeProvider(observedObjectJson(*e)); p.ok()) {
       children.providers[e->key.name] = std::move(p->resource);
-      entries["Provider/" + e->key.name] = e;
+      view.entries["Provider/" + e->key.name] = e;
     }
   }
   // Entries of Depots of the namespace whose names sort first are theirs (depot_plan.h).
   for (const auto* other : state_.list(core::kKindDepot, ns)) {
-    if (other->key.name >= entry.key.name) {
+    if (other->key.name >= depot.key.name) {
       continue;
     }
     if (auto o = observedDepot(*other); o && !o->metadata.deletion_timestamp) {
@@ -295,12 +319,11 @@ void DepotController::planDepot(const proj::ResourceEntry& entry, Plan& plan) {
       }
     }
   }
-  std::optional<std::vector<core::DiscoveredEntry>> discovered;
-  const auto& ans = polls_[plan.key].answer;
-  if (ans && ans->uid == entry.object.uid && ans->generation == entry.object.generation) {
-    discovered = ans->entries;
-  }
-  core::DepotPlan p = core::planDepot(*depot, discovered, children, rt_.clock.now());
+  return view;
+}
+
+void DepotController::addChildWrites(const core::DepotPlan& p, const ChildEntries& entries,
+                                     const std::string& ns, Plan& plan) {
   for (const auto& c : p.creates) {
     // AlreadyExists (Conflict) means the view is behind: the chain stops and is retried.
     addWrite("create " + c.kind + "/" + ns + "/" + c.name,
@@ -312,8 +335,11 @@ void DepotController::planDepot(const proj::ResourceEntry& entry, Plan& plan) {
              plan);
   }
   for (const auto& patch : p.patches) {
-    const proj::ResourceEntry* child = entries[patch.kind + "/" + patch.name];
-    auto body = withResourceVersion(patch.patch, child->object.resource_version);
+    auto child = entries.find(patch.kind + "/" + patch.name);
+    if (child == entries.end()) {
+      continue;  // planDepot patches only children it was given
+    }
+    auto body = withResourceVersion(patch.patch, child->second->object.resource_version);
     if (!body.ok()) {
       ++metrics_.write_errors;
       continue;
@@ -324,18 +350,6 @@ void DepotController::planDepot(const proj::ResourceEntry& entry, Plan& plan) {
                return store_.patch(ref, core::PatchType::Merge, body,
                                    statusOf<std::string>(std::move(done), core::Errc::NotFound,
                                                          &metrics_.patches));
-             },
-             plan);
-  }
-  addPoll(entry, *depot, plan);
-  if (!p.status_patch.empty()) {
-    addWrite("patch status " + plan.key,
-             [this, ref = core::ResourceRef{std::string(core::kKindDepot), ns, entry.key.name},
-              body = p.status_patch](std::function<void(Status)> done) {
-               return store_.patchStatus(ref, core::PatchType::Merge, body,
-                                         statusOf<std::string>(std::move(done),
-                                                               core::Errc::NotFound,
-                                                               &metrics_.status_patches));
              },
              plan);
   }

@@ -132,7 +132,16 @@ class DepotController {
   void queueAll();
   void armResync();
   core::CancelablePtr reconcile(const std::string& key, WorkQueue::Done done);
+  // Module/<name> and Provider/<name> -> their entries in the Depot's namespace.
+  using ChildEntries = std::map<std::string, const proj::ResourceEntry*>;
   void planDepot(const proj::ResourceEntry& entry, Plan& plan);
+  struct ChildView {
+    core::DepotChildren children;
+    ChildEntries entries;
+  };
+  ChildView childrenOf(const proj::ResourceEntry& depot) const;
+  void addChildWrites(const core::DepotPlan& p, const ChildEntries& entries,
+                      const std::string& ns, Plan& plan);
   void addPoll(const proj::ResourceEntry& entry, const core::Depot& depot, Plan& plan);
   void addWrite(std::string what, ChainStep::Run run, Plan& plan);
 

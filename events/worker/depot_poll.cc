@@ -57,6 +57,7 @@ class DepotPollHandler::Job final : public SyncJob {
   void start();
 
  private:
+  void addTargets(const core::DepotEntries& entries);
   void next();
   void onListed(core::Result<std::vector<std::string>> upstream);
   void conclude();
@@ -95,7 +96,14 @@ void DepotPollHandler::Job::start() {
                                                     decoded.error().message));
     return;
   }
-  const core::DepotEntries entries = core::depotEntries(decoded->resource);
+  addTargets(core::depotEntries(decoded->resource));
+  h_.rt_.logger.debug("event=DepotPollStarted id={} key={} generation={} attempt={} entries={}",
+                      event_.id, event_.key, data_.generation, data_.attempt, targets_.size());
+  next();
+}
+
+// The entries to list; those with problems are answered at once with why they are not.
+void DepotPollHandler::Job::addTargets(const core::DepotEntries& entries) {
   if (entries.problems.empty()) {
     for (const auto& e : entries.modules) {
       targets_.push_back(Target{"Module", e.config.name.value_or(""), e.config.version_constraints,
@@ -119,9 +127,6 @@ void DepotPollHandler::Job::start() {
       }
     }
   }
-  h_.rt_.logger.debug("event=DepotPollStarted id={} key={} generation={} attempt={} entries={}",
-                      event_.id, event_.key, data_.generation, data_.attempt, targets_.size());
-  next();
 }
 
 void DepotPollHandler::Job::next() {
