@@ -123,7 +123,12 @@ std::string ReadModelFeed::readiness() const {
     std::lock_guard<std::mutex> lock(halt_mu_);
     return "read model halted: " + halt_reason_;
   }
-  return caughtUp() ? std::string() : std::string("read model catching up");
+  if (caughtUp()) {
+    return {};
+  }
+  return signing_wait_.load(std::memory_order_acquire)
+             ? "read model signing provider SHA256SUMS"
+             : "read model catching up";
 }
 
 void ReadModelFeed::fold(const core::StreamEntry& entry, const std::string& stream) {
@@ -176,19 +181,37 @@ void ReadModelFeed::tick() {
     holder_.store(std::move(next));
     published_.fetch_add(1, std::memory_order_relaxed);
   }
-  if (both && !caughtUp()) {
-    caught_up_.store(true, std::memory_order_release);
-    rt_.logger.info("event=ReadModelReady modules={} versions={} folded={} skipped={}",
-                    holder_.load()->moduleCount(), holder_.load()->versionCount(), folded(),
-                    skipped());
-  }
   finished_.clear();
   if (both) {
     signPending();
   }
+  if (both && !caughtUp()) {
+    becomeReady();
+  }
   if (running_) {
     timer_ = rt_.clock.after(options_.publish_interval, [this] { tick(); });
   }
+}
+
+// Called after a build: unsignedShasums() then describes the snapshot just published.
+void ReadModelFeed::becomeReady() {
+  const auto now = rt_.clock.now();
+  if (!first_publish_at_) {
+    first_publish_at_ = now;
+  }
+  const size_t unsigned_left = options_.signer == nullptr ? 0 : model_.unsignedShasums().size();
+  if (unsigned_left > 0 && now - *first_publish_at_ < options_.signing_ready_wait) {
+    signing_wait_.store(true, std::memory_order_release);
+    return;
+  }
+  if (unsigned_left > 0) {
+    rt_.logger.warn("event=ReadModelReadyUnsigned unsigned={} waited_ms={}", unsigned_left,
+                    options_.signing_ready_wait.count());
+  }
+  caught_up_.store(true, std::memory_order_release);
+  rt_.logger.info("event=ReadModelReady modules={} providers={} versions={} folded={} skipped={}",
+                  holder_.load()->moduleCount(), holder_.load()->providerCount(),
+                  holder_.load()->versionCount(), folded(), skipped());
 }
 
 void ReadModelFeed::signPending() {

@@ -15,7 +15,9 @@
 // serves without a signature (at most kMaxSigning at once, on the signer's pool, never on
 // an HTTP loop) and hands each signature back to the model; the next tick publishes it. A
 // failed signature is logged and tried again after `signing_retry`. Until its signature is
-// there a release's package metadata answers 503 (http/registry).
+// there a release's package metadata answers 503 (http/registry). Readiness (caughtUp()) waits
+// for the signatures of the first published snapshot, at most `signing_ready_wait`, so that a
+// restarted replica does not take traffic it would answer 503.
 //
 // An entry that cannot be decoded is logged, counted and skipped (a poison entry must not
 // stop the registry). An event of a known type with a newer schema version than this build
@@ -32,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +60,7 @@ struct ReadModelFeedOptions {
   // Signs provider SHA256SUMS; null when no key is configured. Must outlive the feed.
   core::Signer* signer = nullptr;
   std::chrono::milliseconds signing_retry{5000};  // after a failed signature
+  std::chrono::milliseconds signing_ready_wait{30000};  // readiness waits this long at most
 };
 
 class ReadModelFeed {
@@ -89,6 +93,7 @@ class ReadModelFeed {
   void halt(std::string reason);
   void tick();
   void signPending();
+  void becomeReady();
   void onSigned(const std::string& doc, core::Result<std::string> sig);
 
   static constexpr size_t kMaxSigning = 4;
@@ -112,6 +117,8 @@ class ReadModelFeed {
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> signed_{0};
   std::atomic<uint64_t> sign_failed_{0};
+  std::optional<core::Clock::TimePoint> first_publish_at_;
+  std::atomic<bool> signing_wait_{false};  // published, waiting for the first signatures
   std::map<std::string, core::CancelablePtr> signing_;  // SHA256SUMS -> its signing job
   std::vector<core::CancelablePtr> finished_;  // handles of completed jobs, freed by tick()
   std::map<std::string, core::Clock::TimePoint> sign_retry_at_;  // after failures

@@ -198,6 +198,8 @@ TEST_F(FeedSpec, SignsEachUnsignedShasumsOffTheModelAndPublishesTheSignature) {
   const ProviderView* p = holder.load()->findProvider("team", "aws");
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->releases[0].signature, "");  // published at once, unsigned
+  EXPECT_FALSE(feed->caughtUp());  // not ready before its first signatures
+  EXPECT_EQ(feed->readiness(), "read model signing provider SHA256SUMS");
   ASSERT_EQ(signer.jobs.size(), 1u);
   EXPECT_EQ(signer.jobs[0].document, p->releases[0].shasums);
 
@@ -215,8 +217,30 @@ TEST_F(FeedSpec, SignsEachUnsignedShasumsOffTheModelAndPublishesTheSignature) {
   clock.advance(milliseconds(100));
   EXPECT_EQ(holder.load()->findProvider("team", "aws")->releases[0].signature, "binary-sig");
   EXPECT_EQ(feed->signaturesMade(), 1u);
+  EXPECT_TRUE(feed->caughtUp());
+  EXPECT_EQ(feed->readiness(), "");
   clock.advance(milliseconds(300));
   EXPECT_EQ(signer.jobs.size(), 2u);  // nothing left to sign
+}
+
+TEST_F(FeedSpec, ReadinessWaitsForFirstSignaturesOnlySoLong) {
+  testing::ProviderVersionFixture linux;
+  add(kResources, linux.observed());
+  add(kFacts, linux.synced(checksumOf('a')));
+  ManualSigner signer;  // never completes
+  ReadModelFeedOptions options;
+  options.signer = &signer;
+  options.signing_ready_wait = milliseconds(300);
+  auto feed = make(options);
+  feed->start();
+  clock.runReady();
+  clock.advance(milliseconds(100));
+  EXPECT_NE(holder.load()->findProvider("team", "aws"), nullptr);  // published all the same
+  EXPECT_FALSE(feed->caughtUp());
+  clock.advance(milliseconds(200));
+  EXPECT_FALSE(feed->caughtUp());
+  clock.advance(milliseconds(100));
+  EXPECT_TRUE(feed->caughtUp());  // ready unsigned rather than never
 }
 
 TEST_F(FeedSpec, AtMostFourSignaturesRunAndAFinishedOneStartsTheNextAtOnce) {
