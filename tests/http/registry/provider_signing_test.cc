@@ -2,7 +2,7 @@
 // Version observations and VersionSynced facts (h1 from the worker's own zipDirhash) folded by
 // a ReadModelFeed whose signer is the real GpgmeSigner, and the registry routes on the
 // published snapshot. Then, as a client would, for two platforms: the served signature
-// verifies with the real gpg CLI against the served public key, the downloaded zip's SHA-256
+// verifies with the real gpgv against the served public key, the downloaded zip's SHA-256
 // is listed in SHA256SUMS under exactly the metadata's filename and equals `shasum`, and the
 // mirror's zh:/h1: equal a recomputation made here (Go dirhash Hash1, written out again).
 #include <archive.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -94,6 +95,24 @@ std::string independentH1(const std::string& zip) {
     lines += core::hexEncode(digest) + "  " + name + "\n";
   }
   return "h1:" + core::base64Encode(testing::sha256Bytes(lines));
+}
+
+// `gpgv` with `armor` as its only keyring: what a client does, without an agent or a trust
+// database (a fresh gpg home may fail to start an agent just to import a public key).
+bool gpgvVerifies(const std::filesystem::path& dir, const std::string& armor,
+                  const std::string& document, const std::string& signature) {
+  std::filesystem::create_directories(dir / "home");
+  std::filesystem::permissions(dir / "home", std::filesystem::perms::owner_all);
+  std::ofstream(dir / "key.asc", std::ios::binary) << armor;
+  std::ofstream(dir / "doc.txt", std::ios::binary) << document;
+  std::ofstream(dir / "doc.sig", std::ios::binary) << signature;
+  const std::string d = dir.string();
+  const std::string cmd = "gpg --homedir '" + d + "/home' --batch --dearmor <'" + d + "/key.asc' >'" + d +
+                          "/key.gpg' 2>/dev/null && gpgv --keyring '" + d + "/key.gpg' '" + d +
+                          "/doc.sig' '" + d + "/doc.txt' >/dev/null 2>&1";
+  const bool ok = std::system(cmd.c_str()) == 0;
+  std::filesystem::remove_all(dir);
+  return ok;
 }
 
 std::string field(simdjson::dom::element e, std::string_view name) {
@@ -212,10 +231,11 @@ TEST_F(ProviderSigning, ClientChecksPassForTwoPlatformsFromRegistryAndMirror) {
     ASSERT_EQ(keys.size(), 2u);
     const std::string current_key = field(keys.at(0), "ascii_armor");
     const std::string old_key = field(keys.at(1), "ascii_armor");
-    EXPECT_TRUE(GpgCli::verifies(current_key, sums, sig)) << "the served signature verifies with gpg";
-    EXPECT_FALSE(GpgCli::verifies(current_key, sums + "x", sig));
+    EXPECT_TRUE(gpgvVerifies(root / "v", current_key, sums, sig)) << "the served signature verifies";
+    EXPECT_FALSE(gpgvVerifies(root / "v", current_key, sums + "x", sig));
+    EXPECT_FALSE(gpgvVerifies(root / "v", old_key, sums, sig));  // made by the current key
     // a signature the old key made before the rotation still verifies with what is served
-    EXPECT_TRUE(GpgCli::verifies(old_key, sums, gpg.sign(old_fpr, sums)));
+    EXPECT_TRUE(gpgvVerifies(root / "v", old_key, sums, gpg.sign(old_fpr, sums)));
 
     const std::string zip = body(get(field(m, "download_url")));
     const std::string hex = core::hexEncode(testing::sha256Bytes(zip));
