@@ -219,6 +219,16 @@ TEST(SyncRecords, StoredFactsAreArtifactStoredThenVersionSynced) {
   EXPECT_EQ(synced.checksum, sha.base64());
   EXPECT_EQ(synced.size, 42u);
   EXPECT_EQ(synced.attempt, 2);
+  EXPECT_FALSE(synced.h1.has_value());  // modules: no dirhash
+  EXPECT_EQ(facts[1].fields, events::storedFacts("od:{ctl}:facts", e, data, "f.zip", "vpc/f.zip", sha, 42, 7,
+                                                 std::nullopt)[1].fields);
+
+  const std::string h1 = "h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+  auto with_h1 = events::storedFacts("od:{ctl}:facts", e, data, "f.zip", "vpc/f.zip", sha, 42, 7, h1);
+  auto provider_synced = events::decodeAs<events::VersionSynced>(events::decodeEnvelope(with_h1[1].fields).value());
+  ASSERT_TRUE(provider_synced.ok());
+  EXPECT_EQ(provider_synced->h1, h1);
+  EXPECT_EQ(with_h1[1].dedupe_id, facts[1].dedupe_id);  // same fact, same id
 }
 
 TEST(SyncPlan, TempFilesAreNamedUnderTheWorkDir) {
