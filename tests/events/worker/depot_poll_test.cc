@@ -231,6 +231,27 @@ TEST_F(DepotPollTest, InvalidDepotPollsNothing) {
   EXPECT_TRUE(source_.calls.empty());
 }
 
+TEST_F(DepotPollTest, AnAnswerTooLargeForOneEventBecomesErrors) {
+  auto& many = source_.versions["hashicorp/aws"];
+  many.clear();
+  for (int i = 0; i < 120000; ++i) {
+    many.push_back("5.80." + std::to_string(i));
+  }
+  auto r = run(request(1, R"({
+    "global": {"storageConfig": {"fileSystem": {"directoryPath": "/data/m"}}},
+    "providerConfigs": [{"name": "aws", "operatingSystems": ["linux"],
+                         "architectures": ["amd64"], "versionConstraints": ">= 5.80.0"}]})"));
+  ASSERT_TRUE(r.ok());
+  std::map<std::string, std::string> f((*r)[0].fields.begin(), (*r)[0].fields.end());
+  EXPECT_LE(f["data"].size(), kMaxDataBytes);
+  ReleasesDiscovered fact = factOf((*r)[0]);
+  ASSERT_EQ(fact.entries.size(), 1u);
+  EXPECT_TRUE(fact.entries[0].kept.empty());
+  ASSERT_TRUE(fact.entries[0].error);
+  EXPECT_THAT(*fact.entries[0].error, HasSubstr("versionHistoryLimit"));
+  EXPECT_EQ(fact.entries[0].found, 120000);
+}
+
 TEST_F(DepotPollTest, RouterSendsDepotPollsHereAndTheRestToTheFallback) {
   struct Counting final : Handler {
     int calls = 0;
