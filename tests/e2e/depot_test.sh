@@ -104,7 +104,9 @@ synced_condition() { kc get depot my-team-depot -n "$ns" -o jsonpath='{.status.c
 field_is() { [ "$(depot_field "$1")" = "$2" ]; }
 synced_is() { [ "$(synced_condition status)" = "$1" ]; }
 
-# 1. Exactly the right Modules, Providers and versions.
+# 1. Exactly the right Modules, Providers and versions. GitHub lists newest first, 3 a page:
+# 21.14.0 is on page 1, 21.12.0 and 21.11.0 on page 2 (answered 429 once), 21.10.1 on page 3,
+# so the exact list proves every page was read through the rate-limit answer.
 start=$SECONDS
 wait_until 60 'eks versions: $(versions_of module terraform-aws-eks)' \
   has_versions module terraform-aws-eks 21.14.0 21.12.0 21.11.0 21.10.1
