@@ -50,7 +50,9 @@ class FakeProviderSource final : public core::ProviderSource {
       done(core::makeError(core::Errc::NotFound, url + " not found"));
       return core::completedHandle();
     }
-    std::ofstream(dest_path, std::ios::binary) << it->second;
+    if (!lose_download) {
+      std::ofstream(dest_path, std::ios::binary) << it->second;
+    }
     done(core::FetchedFile{dest_path, it->second.size(), hasher_.sha256Of(it->second), ""});
     return core::completedHandle();
   }
@@ -71,6 +73,7 @@ class FakeProviderSource final : public core::ProviderSource {
   std::map<std::string, size_t> small_limits;
   std::vector<std::string> resolved;
   int downloads = 0;
+  bool lose_download = false;  // report the download but leave no file (a local I/O failure)
 
  private:
   const core::Hasher& hasher_;
@@ -255,6 +258,20 @@ TEST_F(ProviderSyncTest, SignedZipWithANewlineInANameIsTerminal) {
   publish(zipOf({adapters::archive::testing::file("bin\nary", "x")}));
   const std::string reason = terminalReason();
   EXPECT_NE(reason.find("newline"), std::string::npos) << reason;
+}
+
+TEST_F(ProviderSyncTest, ZipThatCannotBeOpenedForHashingIsRetried) {
+  provider_.lose_download = true;
+  auto r = run(providerRequest());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  auto failed = factAs<events::VersionSyncFailed>((*r)[0]);
+  EXPECT_TRUE(failed.retryable);
+  EXPECT_TRUE(failed.reason.starts_with(std::string("hashing the contents of ") + kZipName + " failed: "))
+      << failed.reason;
+  EXPECT_EQ(log_.due().size(), 1u);
+  EXPECT_FALSE(fs::exists(objectPath()));
+  EXPECT_EQ(handler_->metrics().retries, 1u);
 }
 
 TEST_F(ProviderSyncTest, RetryableResolveErrorSchedulesTheNextAttempt) {
