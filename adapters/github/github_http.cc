@@ -237,6 +237,9 @@ core::CancelablePtr sendApi(kube::CurlMulti& curl, const GithubOptions& options,
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/vnd.github+json");
   headers = curl_slist_append(headers, "X-GitHub-Api-Version: 2022-11-28");
+  if (!request.if_none_match.empty()) {
+    headers = curl_slist_append(headers, ("If-None-Match: " + request.if_none_match).c_str());
+  }
   if (!request.bearer.empty()) {
     // curl sends a custom Authorization header only to the original host and port, so a
     // redirect to codeload (another host) carries no credentials, like the reference.
@@ -257,6 +260,7 @@ core::CancelablePtr sendApi(kube::CurlMulti& curl, const GithubOptions& options,
     response.link = header(e, "link").value_or("");
     response.content_type = header(e, "content-type").value_or("");
     response.location = header(e, "location").value_or("");
+    response.etag = header(e, "etag").value_or("");
     response.ratelimit_remaining = integerHeader(e, "x-ratelimit-remaining");
     response.ratelimit_reset = integerHeader(e, "x-ratelimit-reset");
     response.retry_after = result.retry_after_seconds;

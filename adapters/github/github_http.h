@@ -34,6 +34,9 @@ struct GithubOptions {
   uint64_t max_archive_bytes = 256ull << 20;           // bytes of one archive
   size_t max_api_bytes = 16u << 20;                    // bytes of one API answer (a releases page)
   size_t max_release_pages = 100;                      // pages of 100 releases followed
+  // Release pages kept with their ETag and asked again with If-None-Match: an unchanged page
+  // answers 304, which does not count against an authenticated caller's rate limit. 0 = none.
+  size_t max_cached_pages = 512;
   // A rate-limited listing waits (on the loop, never blocking) when GitHub says it may retry
   // within this time, at most max_rate_limit_waits times per listing; a longer wait is
   // reported as Errc::Unavailable naming when to retry. 0 never waits.
@@ -66,6 +69,7 @@ struct ApiRequest {
   std::string method = "GET";
   std::string url;
   std::string bearer;              // "" = anonymous
+  std::string if_none_match;       // an ETag from an earlier answer: 304 when unchanged
   std::string body;                // for POST
   bool follow_redirects = false;   // archives: the API answers 302 to codeload
   bool download = false;           // download_timeout/stall_timeout instead of request_timeout
@@ -80,6 +84,7 @@ struct ApiResponse {
   std::string link;                          // Link header
   std::string content_type;
   std::string location;                      // Location header (redirects)
+  std::string etag;                          // ETag header
   std::optional<int64_t> ratelimit_remaining;
   std::optional<int64_t> ratelimit_reset;    // Unix seconds
   std::optional<long> retry_after;           // seconds

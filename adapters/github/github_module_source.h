@@ -13,6 +13,8 @@
 //             A listing is whole or an error: a page that is not GitHub's JSON (HTML, truncated,
 //             not an array, an entry without a string tag_name, wrong types) fails it all
 //             (Corrupt), so that a caller never takes a partial list for removed releases.
+//             Pages are kept with their ETag and asked again with If-None-Match (at most
+//             max_cached_pages; a 304 reuses the kept page).
 //   Auth: anonymous, or with auth.use_app the installation token of the GitHub App whose
 //   credentials are in the reference's Secret in auth.name_space (see app_auth.h), cached.
 // Errors: Invalid (bad names/format, archive over the limit), NotFound (both refs 404),
@@ -53,6 +55,13 @@ class GithubModuleSource final : public core::ModuleSource {
 
   class Op;  // one fetch or listing (defined in the .cc)
 
+  // A release page as last answered, for conditional requests (see max_cached_pages).
+  struct CachedPage {
+    std::string etag;
+    std::string link;
+    std::vector<core::Release> releases;
+  };
+
  private:
   GithubModuleSource(loop::EventLoop& loop, core::Clock& clock, SecretReader secrets,
                      GithubOptions options);
@@ -67,6 +76,9 @@ class GithubModuleSource final : public core::ModuleSource {
   std::unique_ptr<kube::CurlMulti> curl_;  // before the ops and tokens, which cancel on it
   std::unique_ptr<AppTokens> tokens_;
   std::map<uint64_t, std::unique_ptr<Op>> ops_;
+  // Key: the auth scope ("" anonymous, else the namespace) + '\n' + the page URL; GitHub's
+  // ETags vary with the Authorization header (drafts are visible only to the authorized).
+  std::map<std::string, CachedPage> page_cache_;
   uint64_t next_id_ = 1;
   std::shared_ptr<GithubModuleSource*> self_;
 };

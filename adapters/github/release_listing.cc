@@ -40,8 +40,42 @@ class ListOp final : public GithubModuleSource::Op {
     ApiRequest api;
     api.url = url_;
     api.bearer = bearer_;
+    if (auto it = src_.page_cache_.find(cacheKey()); it != src_.page_cache_.end()) {
+      api.if_none_match = it->second.etag;
+    }
     step_ = sendApi(*src_.curl_, src_.options_, std::move(api),
                     [this](ApiResponse response) { onPage(response); });
+  }
+
+  std::string cacheKey() const { return (auth_.use_app ? auth_.name_space : "") + "\n" + url_; }
+
+  // The page's releases and Link: from a 304 the kept page, from a 200 the parsed body (kept
+  // when it has an ETag). Corrupt for a body that is not GitHub's JSON.
+  core::Result<GithubModuleSource::CachedPage> pageOf(const ApiResponse& response, const std::string& what) {
+    auto& cache = src_.page_cache_;
+    if (response.result.status == 304) {
+      auto it = cache.find(cacheKey());
+      if (it == cache.end()) {
+        return makeError(Errc::Corrupt, what + ": 304 Not Modified for a page never asked conditionally");
+      }
+      return it->second;
+    }
+    if (response.content_type.find("json") == std::string::npos) {
+      return makeError(Errc::Corrupt, what + ": content-type \"" + response.content_type.substr(0, 60) +
+                                          "\" is not JSON");
+    }
+    auto releases = parseReleasesPage(response.result.body, src_.options_.max_api_bytes);
+    if (!releases) {
+      return makeError(Errc::Corrupt, what + ": " + releases.error().message);
+    }
+    GithubModuleSource::CachedPage kept{response.etag, response.link, std::move(*releases)};
+    if (!kept.etag.empty() && src_.options_.max_cached_pages > 0) {
+      if (cache.size() >= src_.options_.max_cached_pages && cache.count(cacheKey()) == 0) {
+        cache.clear();  // bounded: start over rather than track ages
+      }
+      cache[cacheKey()] = kept;
+    }
+    return kept;
   }
 
   int64_t nowUnix() const {
@@ -68,7 +102,7 @@ class ListOp final : public GithubModuleSource::Op {
       fail(transportError(response, what));
       return;
     }
-    if (response.result.status != 200) {
+    if (response.result.status != 200 && response.result.status != 304) {
       auto wait = rateLimitWait(response, nowUnix());
       if (wait && waitAndRetry(*wait, url_)) {
         return;
@@ -81,21 +115,16 @@ class ListOp final : public GithubModuleSource::Op {
       fail(std::move(error));
       return;
     }
-    if (response.content_type.find("json") == std::string::npos) {
-      fail(makeError(Errc::Corrupt, what + ": content-type \"" + response.content_type.substr(0, 60) +
-                                        "\" is not JSON"));
+    auto answer = pageOf(response, what);
+    if (!answer) {
+      fail(std::move(answer).takeError());
       return;
     }
-    auto releases = parseReleasesPage(response.result.body, src_.options_.max_api_bytes);
-    if (!releases) {
-      fail(makeError(Errc::Corrupt, what + ": " + releases.error().message));
-      return;
-    }
-    for (auto& r : *releases) {
+    for (auto& r : answer->releases) {
       out_.push_back(std::move(r));
     }
     ++pages_;
-    auto next = nextLink(response.link);
+    auto next = nextLink(answer->link);
     if (!next) {
       finish(std::move(out_));
       return;

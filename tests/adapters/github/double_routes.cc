@@ -1,8 +1,10 @@
 // The GitHub double's routes (see github_double.h).
-#include <ctime>
+#include <openssl/sha.h>
 
 #include <algorithm>
+#include <ctime>
 
+#include "core/base64.h"
 #include "core/json_writer.h"
 #include "tests/adapters/github/double_util.h"
 #include "tests/adapters/github/github_double.h"
@@ -141,6 +143,26 @@ Response GithubDouble::releases(const Request& request) {
   if (!link.empty()) {
     r.header("Link", link);
   }
+  // Conditional requests as GitHub: a weak ETag of the answer; If-None-Match with it → 304
+  // (no body), which does not count against the limit of an authorized caller.
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  std::string tagged = r.body + "\n" + link;
+  SHA1(reinterpret_cast<const unsigned char*>(tagged.data()), tagged.size(), digest);
+  std::string etag = "W/\"" + core::hexEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest)) + "\"";
+  const std::string* presented = http::findHeader(request.headers, "if-none-match");
+  if (presented != nullptr && *presented == etag) {
+    ++not_modified_;
+    if (authed && options_.rate_limit > 0) {
+      ++rate_remaining_;
+    }
+    Response unchanged;
+    unchanged.status = 304;
+    unchanged.header("ETag", etag);
+    unchanged.header("Server", "GitHub.com");
+    rateHeaders(unchanged);
+    return unchanged;
+  }
+  r.header("ETag", etag);
   rateHeaders(r);
   return r;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // GithubDouble: a local stand-in for the GitHub REST API, on the project's own HTTP server
 // (http::Server + http::Router), answering with GitHub's shapes and refusing what GitHub refuses:
-//   GET  /repos/{o}/{r}/releases?per_page&page   JSON array, Link: next/last/first/prev
+//   GET  /repos/{o}/{r}/releases?per_page&page   JSON array, Link: next/last/first/prev, a weak
+//                                                ETag (If-None-Match with it → 304)
 //   GET  /repos/{o}/{r}/zipball|tarball/{ref}    302 → /codeload/{o}/{r}/legacy.zip|legacy.tar.gz/refs/tags/{ref}
 //                                                (with ?token=… for private repos, like codeload)
 //   GET  /codeload/...                           the archive, wrapper dir "<o>-<r>-<sha7>/"
@@ -116,6 +117,7 @@ class GithubDouble {
   int64_t archiveRequests() const { return archive_requests_.load(); }
   int64_t downloads() const { return downloads_.load(); }
   int64_t releasePageRequests() const { return release_pages_.load(); }
+  int64_t notModified() const { return not_modified_.load(); }  // 304s to If-None-Match
   // The archive bytes for a tag (what a fetch must have written), or "" when none.
   std::string archive(const std::string& owner_repo, const std::string& tag, bool zip) const;
 
@@ -159,6 +161,7 @@ class GithubDouble {
   std::atomic<int64_t> archive_requests_{0};
   std::atomic<int64_t> downloads_{0};
   std::atomic<int64_t> release_pages_{0};
+  std::atomic<int64_t> not_modified_{0};
 };
 
 // "html", "truncated", "wrong-shape", "server-error", "foreign-next-link", "rate-limited",

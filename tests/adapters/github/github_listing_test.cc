@@ -264,6 +264,46 @@ TEST_F(GithubListingTest, ReleasePublishedLaterAppearsInTheNextListing) {
   EXPECT_FALSE(double_->archive("acme/many", "v1.0.0", true).empty());
 }
 
+TEST_F(GithubListingTest, UnchangedPagesAreRevalidatedWithEtagsAndCostNoRateLimit) {
+  options_double_.rate_limit = 7;  // three listings of three pages would need 9
+  startDouble();
+  auto first = list(core::GithubAuth{true, "team"});
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  EXPECT_EQ(double_->notModified(), 0);
+  auto second = list(core::GithubAuth{true, "team"});
+  ASSERT_TRUE(second.ok()) << second.error().describe() << " (304s must not spend the limit)";
+  EXPECT_EQ(double_->notModified(), 3);
+  ASSERT_EQ(second->size(), first->size());
+  for (size_t i = 0; i < first->size(); ++i) {
+    EXPECT_EQ((*second)[i].tag, (*first)[i].tag);
+    EXPECT_EQ((*second)[i].draft, (*first)[i].draft);
+  }
+  ASSERT_TRUE(double_->addRelease("acme/many", {"v2.0.0"}).ok());
+  auto third = list(core::GithubAuth{true, "team"});
+  ASSERT_TRUE(third.ok()) << third.error().describe();
+  EXPECT_EQ(third->size(), 251u);
+  EXPECT_EQ(third->front().tag, "v2.0.0") << "a changed page is fetched again, not taken from the cache";
+}
+
+TEST_F(GithubListingTest, KeptPagesAreSeparatePerAuthScope) {
+  startDouble();
+  auto anonymous = list();
+  ASSERT_TRUE(anonymous.ok()) << anonymous.error().describe();
+  EXPECT_EQ(anonymous->size(), 249u);
+  auto app = list(core::GithubAuth{true, "team"});
+  ASSERT_TRUE(app.ok()) << app.error().describe();
+  EXPECT_EQ(app->size(), 250u) << "the draft, which an anonymous page never had";
+  EXPECT_EQ(double_->notModified(), 0);
+}
+
+TEST_F(GithubListingTest, NoKeptPagesWhenTheCacheIsOff) {
+  options_.max_cached_pages = 0;
+  startDouble();
+  ASSERT_TRUE(list().ok());
+  ASSERT_TRUE(list().ok());
+  EXPECT_EQ(double_->notModified(), 0);
+}
+
 TEST_F(GithubListingTest, CancelDuringARateLimitWaitNeverCallsBack) {
   startDouble();
   fault(ReleasesFault::RateLimited, 1, 0, 5);
