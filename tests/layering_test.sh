@@ -31,9 +31,7 @@ std_only='^[a-z_0-9]+$'                      # <vector>, <cstdint>: standard hea
 third_core="^(simdjson\.h)$"
 third_events="^(simdjson\.h|spdlog/.*|fmt/.*)$"
 check core "^core/" "${std_only}|${third_core}"
-# events/reconcile/ (the reconcile and status roles) folds the resources stream with
-# projections/' ResourceState; no other projection header is allowed in events/.
-check events "^(core|events)/|^projections/resource_state\.h$" "${std_only}|${third_events}"
+check events "^(core|events)/" "${std_only}|${third_events}"
 check projections "^(core|events|projections)/" "${std_only}|${third_events}"
 # http/: read side of projections only; no adapters/, no events/; libev, OpenSSL, http_parser and
 # POSIX socket headers are allowed.

@@ -15,7 +15,7 @@ bool isParentKind(std::string_view kind) {
 }
 
 // The keys of the parents (Modules and Providers) that control `entry`.
-std::vector<std::string> parentKeys(const proj::ResourceEntry& entry) {
+std::vector<std::string> parentKeys(const events::ResourceEntry& entry) {
   std::vector<std::string> keys = controllerOwnerKeys(entry, core::kKindModule);
   for (auto& k : controllerOwnerKeys(entry, core::kKindProvider)) {
     keys.push_back(std::move(k));
@@ -113,11 +113,11 @@ void ModuleController::onResource(const Envelope& event) {
                     event.key, outcome.error().describe());
     return;
   }
-  using Outcome = proj::ResourceState::Outcome;
+  using Outcome = events::ResourceState::Outcome;
   if (!initial_done_ || (*outcome != Outcome::Changed && *outcome != Outcome::Deleted)) {
     return;
   }
-  auto key = proj::parseResourceKey(event.key);
+  auto key = events::parseResourceKey(event.key);
   if (!key.ok()) {
     return;
   }
@@ -180,7 +180,7 @@ void ModuleController::armResync() {
 
 core::CancelablePtr ModuleController::reconcile(const std::string& key, WorkQueue::Done done) {
   Plan plan{key, {}};
-  const proj::ResourceEntry* entry = ready() ? state_.find(key) : nullptr;
+  const events::ResourceEntry* entry = ready() ? state_.find(key) : nullptr;
   if (entry != nullptr && isParentKind(entry->key.kind)) {
     planParent(*entry, plan);
   } else if (entry != nullptr && entry->key.kind == core::kKindVersion) {

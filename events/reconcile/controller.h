@@ -5,7 +5,7 @@
 //
 // DESIGN
 // - State. Three StreamTails read `resources`, `work` and `facts` from the beginning and
-//   then live: resources fold into a proj::ResourceState, work and facts into a SyncLedger.
+//   then live: resources fold into a events::ResourceState, work and facts into a SyncLedger.
 //   Nothing is reconciled before all three have caught up; then every Module, Provider and
 //   Version is queued once, and again every `resync_interval`.
 // - Triggers. A changed or deleted Module or Provider (a parent) queues itself; a Version
@@ -56,7 +56,7 @@
 #include "events/reconcile/sync_ledger.h"
 #include "events/reconcile/work_queue.h"
 #include "events/runtime.h"
-#include "projections/resource_state.h"
+#include "events/resource_state.h"
 
 namespace od::events {
 
@@ -119,7 +119,7 @@ class ModuleController {
   size_t queued() const { return queue_.waiting(); }
   size_t running() const { return queue_.active(); }
   uint64_t retries() const { return queue_.retries(); }
-  const proj::ResourceState& resources() const { return state_; }
+  const events::ResourceState& resources() const { return state_; }
 
  private:
   struct Plan {
@@ -139,31 +139,31 @@ class ModuleController {
   void armResync();
   core::CancelablePtr reconcile(const std::string& key, WorkQueue::Done done);
   // A Module or a Provider (controller_plans.cc's ParentView holds what differs).
-  void planParent(const proj::ResourceEntry& entry, Plan& plan);
-  void planVersion(const proj::ResourceEntry& entry, Plan& plan);
-  void planFinalizer(const proj::ResourceEntry& entry, const core::Version& version, Plan& plan);
+  void planParent(const events::ResourceEntry& entry, Plan& plan);
+  void planVersion(const events::ResourceEntry& entry, Plan& plan);
+  void planFinalizer(const events::ResourceEntry& entry, const core::Version& version, Plan& plan);
   // Deletes the artifact of `version` when *when is true by the time the step runs.
   void addArtifactDeletion(const core::Version& version, std::shared_ptr<bool> when, Plan& plan);
-  void applyChildrenPlan(const proj::ResourceEntry& entry, const core::ChildrenPlan& c,
+  void applyChildrenPlan(const events::ResourceEntry& entry, const core::ChildrenPlan& c,
                          const std::vector<core::Version>& existing,
-                         const std::map<std::string, const proj::ResourceEntry*>& by_name,
+                         const std::map<std::string, const events::ResourceEntry*>& by_name,
                          Plan& plan);
   void addCreate(const std::string& ns, const core::Version& v, std::shared_ptr<Applied> applied,
                  Plan& plan);
-  void addDelete(const proj::ResourceEntry& victim, const std::vector<core::Version>& existing,
+  void addDelete(const events::ResourceEntry& victim, const std::vector<core::Version>& existing,
                  std::shared_ptr<Applied> applied, Plan& plan);
   // Appends what `records` returns when the step runs (nothing when it returns none).
   void addAppend(std::function<std::vector<core::AppendRecord>()> records, Plan& plan);
-  core::AppendRecord syncRecord(const proj::ResourceEntry& version, core::SyncReason reason,
+  core::AppendRecord syncRecord(const events::ResourceEntry& version, core::SyncReason reason,
                                 std::string id) const;
-  void addPatch(const std::string& kind, const proj::ResourceEntry& entry, std::string patch,
+  void addPatch(const std::string& kind, const events::ResourceEntry& entry, std::string patch,
                 bool precondition, uint64_t* counter, Plan& plan);
 
   Runtime rt_;
   core::ResourceStore& store_;
   core::ObjectStore* objects_;
   ModuleControllerConfig config_;
-  proj::ResourceState state_;
+  events::ResourceState state_;
   SyncLedger ledger_;
   StreamTail resources_tail_;
   StreamTail work_tail_;

@@ -30,7 +30,7 @@ SyncReason toEventReason(core::SyncReason reason) {
   return SyncReason::New;
 }
 
-core::ResourceRef refOf(const proj::ResourceKey& key) {
+core::ResourceRef refOf(const events::ResourceKey& key) {
   return core::ResourceRef{key.kind, key.name_space, key.name};
 }
 
@@ -85,7 +85,7 @@ std::string providerNamePrefix(std::string base) {
   return base + "-";
 }
 
-core::Result<ParentView> parentView(const proj::ResourceEntry& entry) {
+core::Result<ParentView> parentView(const events::ResourceEntry& entry) {
   ParentView view;
   if (entry.key.kind == core::kKindProvider) {
     OD_TRY(auto decoded, core::decodeProvider(observedObjectJson(entry)));
@@ -115,7 +115,7 @@ core::Result<ParentView> parentView(const proj::ResourceEntry& entry) {
 
 }  // namespace
 
-core::AppendRecord ModuleController::syncRecord(const proj::ResourceEntry& version,
+core::AppendRecord ModuleController::syncRecord(const events::ResourceEntry& version,
                                                 core::SyncReason reason, std::string id) const {
   const std::string key = version.key.str();
   VersionSyncRequested data{version.object.generation, version.object.spec,
@@ -126,7 +126,7 @@ core::AppendRecord ModuleController::syncRecord(const proj::ResourceEntry& versi
   return toAppendRecord(streams::kWork, makeEnvelope(data, std::move(meta)));
 }
 
-void ModuleController::planParent(const proj::ResourceEntry& entry, Plan& plan) {
+void ModuleController::planParent(const events::ResourceEntry& entry, Plan& plan) {
   auto parent = parentView(entry);
   if (!parent.ok()) {
     ++metrics_.undecodable;
@@ -138,7 +138,7 @@ void ModuleController::planParent(const proj::ResourceEntry& entry, Plan& plan) 
     return;  // its Versions go with it (owner references)
   }
   std::vector<core::Version> existing;
-  std::map<std::string, const proj::ResourceEntry*> by_name;
+  std::map<std::string, const events::ResourceEntry*> by_name;
   for (const auto* e : state_.list(core::kKindVersion, entry.key.name_space)) {
     // Labelled for it; or named like its children, so that a Version of the same name that
     // is not its own is reported instead of failing every create with AlreadyExists.
@@ -163,9 +163,9 @@ void ModuleController::planParent(const proj::ResourceEntry& entry, Plan& plan) 
 }
 
 void ModuleController::applyChildrenPlan(
-    const proj::ResourceEntry& entry, const core::ChildrenPlan& c,
+    const events::ResourceEntry& entry, const core::ChildrenPlan& c,
     const std::vector<core::Version>& existing,
-    const std::map<std::string, const proj::ResourceEntry*>& by_name, Plan& plan) {
+    const std::map<std::string, const events::ResourceEntry*>& by_name, Plan& plan) {
   auto applied = std::make_shared<Applied>();
   applied->fact.generation = entry.object.generation;
   applied->fact.latest_version = c.latest_version;
@@ -254,7 +254,7 @@ void ModuleController::addCreate(const std::string& ns, const core::Version& v,
       }});
 }
 
-void ModuleController::addDelete(const proj::ResourceEntry& victim,
+void ModuleController::addDelete(const events::ResourceEntry& victim,
                                  const std::vector<core::Version>& existing,
                                  std::shared_ptr<Applied> applied, Plan& plan) {
   auto removed = std::make_shared<bool>(false);
@@ -281,7 +281,7 @@ void ModuleController::addDelete(const proj::ResourceEntry& victim,
   }
 }
 
-void ModuleController::planVersion(const proj::ResourceEntry& entry, Plan& plan) {
+void ModuleController::planVersion(const events::ResourceEntry& entry, Plan& plan) {
   auto version = observedVersion(entry);
   if (!version.ok()) {
     ++metrics_.undecodable;
@@ -327,7 +327,7 @@ void ModuleController::planVersion(const proj::ResourceEntry& entry, Plan& plan)
   }
 }
 
-void ModuleController::planFinalizer(const proj::ResourceEntry& entry,
+void ModuleController::planFinalizer(const events::ResourceEntry& entry,
                                      const core::Version& version, Plan& plan) {
   // Observations carry no finalizers: read them once, when the Version is being deleted.
   struct Seen {
@@ -444,7 +444,7 @@ void ModuleController::addAppend(std::function<std::vector<core::AppendRecord>()
       }});
 }
 
-void ModuleController::addPatch(const std::string& kind, const proj::ResourceEntry& entry,
+void ModuleController::addPatch(const std::string& kind, const events::ResourceEntry& entry,
                                 std::string patch, bool precondition, uint64_t* counter,
                                 Plan& plan) {
   std::string body = std::move(patch);

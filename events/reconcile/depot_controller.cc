@@ -25,7 +25,7 @@ StreamTailConfig tailConfig(std::string_view stream, const DepotControllerConfig
   return t;
 }
 
-std::optional<core::Depot> observedDepot(const proj::ResourceEntry& entry) {
+std::optional<core::Depot> observedDepot(const events::ResourceEntry& entry) {
   auto decoded = core::decodeDepot(observedObjectJson(entry));
   if (!decoded.ok()) {
     return std::nullopt;
@@ -151,11 +151,11 @@ void DepotController::onResource(const Envelope& event) {
     ++metrics_.undecodable;
     return;
   }
-  using Outcome = proj::ResourceState::Outcome;
+  using Outcome = events::ResourceState::Outcome;
   if (!initial_done_ || (*outcome != Outcome::Changed && *outcome != Outcome::Deleted)) {
     return;
   }
-  auto key = proj::parseResourceKey(event.key);
+  auto key = events::parseResourceKey(event.key);
   if (!key.ok()) {
     return;
   }
@@ -240,7 +240,7 @@ void DepotController::armResync() {
 
 core::CancelablePtr DepotController::reconcile(const std::string& key, WorkQueue::Done done) {
   Plan plan{key, {}};
-  const proj::ResourceEntry* entry = ready() ? state_.find(key) : nullptr;
+  const events::ResourceEntry* entry = ready() ? state_.find(key) : nullptr;
   if (entry != nullptr && entry->key.kind == core::kKindDepot) {
     planDepot(*entry, plan);
   }
@@ -257,7 +257,7 @@ core::CancelablePtr DepotController::reconcile(const std::string& key, WorkQueue
   return startChain(std::move(plan.steps), std::move(callbacks));
 }
 
-void DepotController::planDepot(const proj::ResourceEntry& entry, Plan& plan) {
+void DepotController::planDepot(const events::ResourceEntry& entry, Plan& plan) {
   auto depot = observedDepot(entry);
   if (!depot) {
     ++metrics_.undecodable;
@@ -289,7 +289,7 @@ void DepotController::planDepot(const proj::ResourceEntry& entry, Plan& plan) {
   }
 }
 
-DepotController::ChildView DepotController::childrenOf(const proj::ResourceEntry& depot) const {
+DepotController::ChildView DepotController::childrenOf(const events::ResourceEntry& depot) const {
   const std::string& ns = depot.key.name_space;
   ChildView view;
   core::DepotChildren& children = view.children;
@@ -355,7 +355,7 @@ void DepotController::addChildWrites(const core::DepotPlan& p, const ChildEntrie
   }
 }
 
-void DepotController::addPoll(const proj::ResourceEntry& entry, const core::Depot& depot,
+void DepotController::addPoll(const events::ResourceEntry& entry, const core::Depot& depot,
                               Plan& plan) {
   const int64_t now = core::unixMillis(rt_.clock.now());
   auto decision = decidePoll(polls_[plan.key], plan.key, entry.object.uid,

@@ -5,7 +5,7 @@
 //
 // DESIGN
 // - State. Three StreamTails from the beginning, then live: `resources` folds Depots, Modules
-//   and Providers (nothing else) into a proj::ResourceState; `work` records each Depot's
+//   and Providers (nothing else) into a events::ResourceState; `work` records each Depot's
 //   newest DepotPollRequested and `facts` its newest ReleasesDiscovered (newest by
 //   generation, then arrival; the envelope's corr names the Depot's uid, so the history of
 //   an earlier object of the same name does not count). Nothing runs before all three have
@@ -44,7 +44,7 @@
 #include "events/reconcile/work_queue.h"
 #include "events/runtime.h"
 #include "events/streams.h"
-#include "projections/resource_state.h"
+#include "events/resource_state.h"
 
 namespace od::events {
 
@@ -133,22 +133,22 @@ class DepotController {
   void armResync();
   core::CancelablePtr reconcile(const std::string& key, WorkQueue::Done done);
   // Module/<name> and Provider/<name> -> their entries in the Depot's namespace.
-  using ChildEntries = std::map<std::string, const proj::ResourceEntry*>;
-  void planDepot(const proj::ResourceEntry& entry, Plan& plan);
+  using ChildEntries = std::map<std::string, const events::ResourceEntry*>;
+  void planDepot(const events::ResourceEntry& entry, Plan& plan);
   struct ChildView {
     core::DepotChildren children;
     ChildEntries entries;
   };
-  ChildView childrenOf(const proj::ResourceEntry& depot) const;
+  ChildView childrenOf(const events::ResourceEntry& depot) const;
   void addChildWrites(const core::DepotPlan& p, const ChildEntries& entries,
                       const std::string& ns, Plan& plan);
-  void addPoll(const proj::ResourceEntry& entry, const core::Depot& depot, Plan& plan);
+  void addPoll(const events::ResourceEntry& entry, const core::Depot& depot, Plan& plan);
   void addWrite(std::string what, ChainStep::Run run, Plan& plan);
 
   Runtime rt_;
   core::ResourceStore& store_;
   DepotControllerConfig config_;
-  proj::ResourceState state_;
+  events::ResourceState state_;
   std::map<std::string, DepotPollHistory> polls_;  // by Depot key
   std::map<std::string, std::string> scheduled_;   // Depot key -> interval poll in the due set
   StreamTail resources_tail_;

@@ -6,7 +6,7 @@
 
 namespace od::events {
 
-std::string observedObjectJson(const proj::ResourceEntry& entry) {
+std::string observedObjectJson(const events::ResourceEntry& entry) {
   const ResourceObserved& o = entry.object;
   core::JsonWriter w;
   w.beginObject().member("apiVersion", core::kApiVersion).member("kind", entry.key.kind);
@@ -31,17 +31,17 @@ std::string observedObjectJson(const proj::ResourceEntry& entry) {
   return w.endObject().take();
 }
 
-core::Result<core::Version> observedVersion(const proj::ResourceEntry& entry) {
+core::Result<core::Version> observedVersion(const events::ResourceEntry& entry) {
   OD_TRY(auto decoded, core::decodeVersion(observedObjectJson(entry)));
   return std::move(decoded.resource);
 }
 
-core::Result<core::Module> observedModule(const proj::ResourceEntry& entry) {
+core::Result<core::Module> observedModule(const events::ResourceEntry& entry) {
   OD_TRY(auto decoded, core::decodeModule(observedObjectJson(entry)));
   return std::move(decoded.resource);
 }
 
-std::vector<std::string> controllerOwnerKeys(const proj::ResourceEntry& entry,
+std::vector<std::string> controllerOwnerKeys(const events::ResourceEntry& entry,
                                              std::string_view kind) {
   std::vector<std::string> keys;
   auto doc = core::JsonDocument::parse(entry.object.owner_references);

@@ -152,10 +152,10 @@ void StatusWriter::onResource(const Envelope& event) {
                     event.key, outcome.error().describe());
     return;
   }
-  if (*outcome == proj::ResourceState::Outcome::Deleted) {
+  if (*outcome == events::ResourceState::Outcome::Deleted) {
     written_.erase(event.key);
   }
-  if (initial_done_ && *outcome == proj::ResourceState::Outcome::Changed &&
+  if (initial_done_ && *outcome == events::ResourceState::Outcome::Changed &&
       event.key.rfind("Version/", 0) == 0) {
     queue_.add(event.key);
   }
@@ -185,7 +185,7 @@ void StatusWriter::onCaughtUp() {
 }
 
 core::CancelablePtr StatusWriter::write(const std::string& key, WorkQueue::Done done) {
-  const proj::ResourceEntry* entry = ready() ? state_.find(key) : nullptr;
+  const events::ResourceEntry* entry = ready() ? state_.find(key) : nullptr;
   auto version = entry ? observedVersion(*entry) : core::Result<core::Version>(core::makeError(
                                                        core::Errc::NotFound, "not observed"));
   if (!version.ok()) {

@@ -4,7 +4,7 @@
 // planModule's status patch; the StatusWriter is the one writer of every Version's /status.
 //
 // DESIGN
-// - Two StreamTails read `resources` (into a proj::ResourceState) and `facts` (into a
+// - Two StreamTails read `resources` (into a events::ResourceState) and `facts` (into a
 //   SyncLedger) from the beginning, then live. After both caught up every Version is
 //   queued; then a Version is queued when it is observed changed or when a fact about it
 //   arrives (WorkQueue: coalesced, one run per key, bounded, retried with backoff).
@@ -31,7 +31,7 @@
 #include "events/reconcile/sync_ledger.h"
 #include "events/reconcile/work_queue.h"
 #include "events/runtime.h"
-#include "projections/resource_state.h"
+#include "events/resource_state.h"
 
 namespace od::events {
 
@@ -100,7 +100,7 @@ class StatusWriter {
   Runtime rt_;
   core::ResourceStore& store_;
   StatusWriterConfig config_;
-  proj::ResourceState state_;
+  events::ResourceState state_;
   SyncLedger ledger_;
   StreamTail resources_tail_;
   StreamTail facts_tail_;

@@ -125,13 +125,13 @@ core::Result<ReadModel::Outcome> ReadModel::apply(const events::Envelope& envelo
   return Outcome::Ignored;
 }
 
-// ResourceState decides ordering, duplicates and tombstones from uid and resourceVersion
+// events::ResourceState decides ordering, duplicates and tombstones from uid and resourceVersion
 // alone; it is handed the observation without spec, status, labels and annotations (which
 // may hold large scan reports and last-applied configurations), so that 100k Versions stay
 // small. The full observation is read once, here, into the compact record.
 core::Result<ReadModel::Outcome> ReadModel::applyResource(const events::Envelope& envelope) {
   std::optional<events::ResourceObserved> full;
-  ResourceState::Outcome outcome;
+  events::ResourceState::Outcome outcome;
   if (envelope.type == events::type::kResourceObserved) {
     OD_TRY(events::ResourceObserved observed, events::decodeAs<events::ResourceObserved>(envelope));
     events::ResourceObserved slim;
@@ -146,10 +146,10 @@ core::Result<ReadModel::Outcome> ReadModel::applyResource(const events::Envelope
   } else {
     OD_TRY(outcome, resources_.apply(envelope));
   }
-  if (outcome != ResourceState::Outcome::Changed && outcome != ResourceState::Outcome::Deleted) {
+  if (outcome != events::ResourceState::Outcome::Changed && outcome != events::ResourceState::Outcome::Deleted) {
     return Outcome::Unchanged;
   }
-  const ResourceEntry* entry = resources_.find(envelope.key);
+  const events::ResourceEntry* entry = resources_.find(envelope.key);
   const events::ResourceObserved* object = entry != nullptr && full ? &*full : nullptr;
   if (isKind(envelope.key, core::kKindVersion)) {
     refreshVersion(envelope.key, entry, object);
@@ -160,7 +160,7 @@ core::Result<ReadModel::Outcome> ReadModel::applyResource(const events::Envelope
 }
 
 core::Result<ReadModel::Outcome> ReadModel::applySynced(const events::Envelope& envelope) {
-  OD_TRY(ResourceKey key, parseResourceKey(envelope.key));
+  OD_TRY(events::ResourceKey key, events::parseResourceKey(envelope.key));
   if (key.kind != core::kKindVersion) {
     return core::makeError(core::Errc::Corrupt, "VersionSynced " + envelope.id +
                                                     " is about '" + envelope.key +
@@ -185,7 +185,7 @@ core::Result<ReadModel::Outcome> ReadModel::applySynced(const events::Envelope& 
   return Outcome::Changed;
 }
 
-std::optional<ReadModel::VersionRecord> ReadModel::recordOf(const ResourceEntry& entry,
+std::optional<ReadModel::VersionRecord> ReadModel::recordOf(const events::ResourceEntry& entry,
                                                             const events::ResourceObserved& object) {
   auto fields = readVersion(parser_, object);
   if (!fields) {
@@ -229,7 +229,7 @@ std::optional<ReadModel::VersionRecord> ReadModel::recordOf(const ResourceEntry&
   return r;
 }
 
-void ReadModel::refreshVersion(const std::string& key, const ResourceEntry* entry,
+void ReadModel::refreshVersion(const std::string& key, const events::ResourceEntry* entry,
                                const events::ResourceObserved* object) {
   std::optional<VersionRecord> record;
   if (entry != nullptr && object != nullptr) {
@@ -255,7 +255,7 @@ void ReadModel::refreshVersion(const std::string& key, const ResourceEntry* entr
   }
 }
 
-std::optional<ReadModel::ParentRecord> ReadModel::parentOf(const ResourceEntry& entry,
+std::optional<ReadModel::ParentRecord> ReadModel::parentOf(const events::ResourceEntry& entry,
                                                            const events::ResourceObserved& object) {
   ParentRecord r;
   r.name_space = entry.key.name_space;
@@ -287,7 +287,7 @@ std::optional<ReadModel::ParentRecord> ReadModel::parentOf(const ResourceEntry& 
   return r;
 }
 
-void ReadModel::refreshParent(const std::string& key, const ResourceEntry* entry,
+void ReadModel::refreshParent(const std::string& key, const events::ResourceEntry* entry,
                               const events::ResourceObserved* object) {
   const bool provider = isKind(key, core::kKindProvider);
   std::optional<ParentRecord> record;

@@ -1,6 +1,6 @@
 #pragma once
 // ReadModel: the fold behind the registry's read side (DESIGN in snapshot.h). It reads
-//   - od:{ctl}:resources: Modules, Providers and Versions, through proj::ResourceState
+//   - od:{ctl}:resources: Modules, Providers and Versions, through events::ResourceState
 //     (ordering by resourceVersion, tombstones, duplicates; it keeps only identity, not the
 //     documents), each observation reduced at once to a compact record;
 //   - od:{ctl}:facts: VersionSynced (checksum, file name, size and, for providers, the h1
@@ -42,7 +42,7 @@
 #include "core/result.h"
 #include "events/envelope.h"
 #include "projections/read_model/snapshot.h"
-#include "projections/resource_state.h"
+#include "events/resource_state.h"
 
 namespace od::proj {
 
@@ -114,13 +114,13 @@ class ReadModel {
   core::Result<Outcome> applySynced(const events::Envelope& envelope);
   // `entry` is the state's entry after the fold (null when deleted), `object` the full
   // observation that made it.
-  void refreshVersion(const std::string& key, const ResourceEntry* entry,
+  void refreshVersion(const std::string& key, const events::ResourceEntry* entry,
                       const events::ResourceObserved* object);
-  void refreshParent(const std::string& key, const ResourceEntry* entry,
+  void refreshParent(const std::string& key, const events::ResourceEntry* entry,
                      const events::ResourceObserved* object);
-  std::optional<VersionRecord> recordOf(const ResourceEntry& entry,
+  std::optional<VersionRecord> recordOf(const events::ResourceEntry& entry,
                                         const events::ResourceObserved& object);
-  std::optional<ParentRecord> parentOf(const ResourceEntry& entry,
+  std::optional<ParentRecord> parentOf(const events::ResourceEntry& entry,
                                        const events::ResourceObserved& object);
   // The checksum, size and h1 a servable Version serves; nullopt when it is not servable.
   std::optional<SyncedFact> servedFact(const std::string& key, const VersionRecord& r) const;
@@ -137,7 +137,7 @@ class ReadModel {
 
   ReadModelOptions options_;
   simdjson::dom::parser parser_;  // reused for every spec and status read
-  ResourceState resources_;
+  events::ResourceState resources_;
   std::unordered_map<std::string, VersionRecord> versions_;  // by "Version/ns/name"
   std::unordered_map<std::string, ParentRecord> parents_;    // by "Module|Provider/ns/name"
   std::unordered_map<std::string, SyncedFact> facts_;        // by "Version/ns/name"

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "events/codec.h"
-#include "projections/resource_state.h"
+#include "events/resource_state.h"
 
-namespace od::proj {
+namespace od::events {
 namespace {
 
 using Outcome = ResourceState::Outcome;
@@ -113,4 +113,4 @@ TEST(ResourceState, CorruptKeysAndDataAreErrorsAndChangeNothing) {
 }
 
 }  // namespace
-}  // namespace od::proj
+}  // namespace od::events

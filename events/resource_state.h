@@ -25,7 +25,7 @@
 #include "events/codec.h"
 #include "events/envelope.h"
 
-namespace od::proj {
+namespace od::events {
 
 struct ResourceKey {
   std::string kind;
@@ -75,4 +75,4 @@ std::string_view outcomeName(ResourceState::Outcome outcome);
 // either is not (they are opaque strings then, and only equality means anything).
 std::optional<int> compareResourceVersions(std::string_view a, std::string_view b);
 
-}  // namespace od::proj
+}  // namespace od::events

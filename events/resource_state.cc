@@ -1,8 +1,8 @@
-#include "projections/resource_state.h"
+#include "events/resource_state.h"
 
 #include <charconv>
 
-namespace od::proj {
+namespace od::events {
 namespace {
 
 std::optional<uint64_t> parseNumber(std::string_view s) {
@@ -124,4 +124,4 @@ std::string_view outcomeName(ResourceState::Outcome outcome) {
   return "unknown";
 }
 
-}  // namespace od::proj
+}  // namespace od::events
