@@ -29,6 +29,7 @@
 #include "adapters/loop/libev_clock.h"
 #include "adapters/main/dev_support.h"
 #include "adapters/main/shared_key.h"
+#include "adapters/main/signing_env.h"
 #include "adapters/main/single_active.h"
 #include "adapters/stats/stats_projection.h"
 #include "adapters/stats/stream_download_recorder.h"
@@ -228,6 +229,7 @@ class Registry {
   core::CancelablePtr sweep_timer_;
 
   std::unique_ptr<sign::GpgmeSigner> signer_;  // provider SHA256SUMS; outlives feed_
+  std::vector<core::PublicKey> signing_keys_;   // what signing_keys publishes (current first)
   proj::SnapshotHolder snapshots_;
   std::unique_ptr<proj::ReadModelFeed> feed_;
   std::unique_ptr<stats::StreamDownloadRecorder> recorder_;  // the router's handlers use it
@@ -460,28 +462,47 @@ void Registry::sweepStoreTemps(std::chrono::seconds age) {
   });
 }
 
-// Provider SHA256SUMS are signed by the serve role with --gpg-key-file (the chart mounts the
-// reference's server.gpg.secretName Secret there); without it providers are still listed and
-// mirrored, but their package metadata and signatures answer 501.
+// Provider SHA256SUMS are signed by the serve role with --gpg-key-file, or with the key in
+// the reference's Secret variables (signing_env.h: the chart passes server.gpg.secretName with
+// envFrom); without either, providers are still listed and mirrored, but their package
+// metadata and signatures answer 501.
 core::Status Registry::startSigner() {
-  if (options_.gpg_key_file.empty()) {
+  OD_TRY(SigningEnv env, readSigningEnv(processEnv()));
+  if (options_.gpg_key_file.empty() && env.private_key.empty()) {
     log::logger("main").warn(
-        "no --gpg-key-file: provider package metadata and SHA256SUMS.sig answer 501 (the "
-        "network mirror still serves providers)");
-    return core::Status();
+        "no --gpg-key-file and no {}: provider package metadata and SHA256SUMS.sig answer 501 "
+        "(the network mirror still serves providers)",
+        kGpgPrivateKeyEnv);
+    std::vector<core::PublicKey> none;
+    return applySigningEnv(env, none);
   }
   sign::GpgmeSignerOptions so;
   so.key_file = options_.gpg_key_file;
   so.previous_key_files = options_.gpg_previous_key_files;
-  auto signer = sign::GpgmeSigner::create(loop_, *pool_, so);
+  std::string source = "--gpg-key-file " + options_.gpg_key_file;
+  core::Result<std::unique_ptr<sign::GpgmeSigner>> signer = core::makeError(core::Errc::Internal, "unset");
+  if (!options_.gpg_key_file.empty()) {
+    signer = sign::GpgmeSigner::create(loop_, *pool_, so);
+  } else {
+    source = kGpgPrivateKeyEnv;
+    std::vector<std::string> previous;
+    for (const std::string& file : so.previous_key_files) {
+      OD_TRY(std::string armor, sign::readKeyFile(file));
+      previous.push_back(std::move(armor));
+    }
+    signer = sign::GpgmeSigner::fromKeys(loop_, *pool_, env.private_key, previous, source);
+  }
   if (!signer.ok()) {
-    return core::makeError(signer.error().code,
-                           "--gpg-key-file " + options_.gpg_key_file + ": " + signer.error().message);
+    return core::makeError(signer.error().code, source + ": " + signer.error().message);
   }
   signer_ = std::move(signer).value();
-  const auto keys = signer_->publicKeys();
-  log::logger("main").info("provider SHA256SUMS are signed with key {} ({} public keys published)",
-                           keys.empty() ? std::string("?") : keys.front().key_id, keys.size());
+  signing_keys_ = signer_->publicKeys();
+  if (auto st = applySigningEnv(env, signing_keys_); !st.ok()) {
+    return st;
+  }
+  log::logger("main").info("provider SHA256SUMS are signed with key {} from {} ({} public keys published)",
+                           signing_keys_.empty() ? std::string("?") : signing_keys_.front().key_id, source,
+                           signing_keys_.size());
   return core::Status();
 }
 
@@ -501,9 +522,7 @@ core::Status Registry::startServe() {
   recorder_ = std::make_unique<stats::StreamDownloadRecorder>(
       runtime_, [this](std::function<void()> fn) { loop_.post(std::move(fn)); });
   rc.recorder = recorder_.get();
-  if (signer_) {
-    rc.signing_keys = signer_->publicKeys();
-  }
+  rc.signing_keys = signing_keys_;
   if (auto st = http::addRegistryRoutes(router_, snapshots_, rc); !st.ok()) {
     return st;
   }

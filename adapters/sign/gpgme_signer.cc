@@ -105,7 +105,7 @@ core::Status addPreviousKeys(gpgme_ctx_t ctx, const std::vector<std::string>& ar
       for (const auto& k : out) seen = seen || k.key_id == keyIdOf(fpr);
       if (seen) continue;
       OD_TRY(std::string armor, exportArmoredPublicKey(ctx, fpr));
-      out.push_back({keyIdOf(fpr), std::move(armor)});
+      out.push_back({keyIdOf(fpr), std::move(armor), {}});
     }
   }
   return core::okStatus();
@@ -165,7 +165,7 @@ core::Result<std::unique_ptr<GpgmeSigner>> GpgmeSigner::fromKeys(
 
   std::vector<core::PublicKey> keys;
   OD_TRY(std::string armor, exportArmoredPublicKey(ctx.get(), fpr));
-  keys.push_back({keyIdOf(fpr), std::move(armor)});
+  keys.push_back({keyIdOf(fpr), std::move(armor), {}});
   if (auto st = addPreviousKeys(ctx.get(), previous_public_keys, fpr, keys); !st.ok()) return st.error();
   return std::unique_ptr<GpgmeSigner>(new GpgmeSigner(loop, pool, std::move(state), std::move(keys)));
 }

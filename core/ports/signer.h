@@ -16,6 +16,7 @@ namespace od::core {
 struct PublicKey {
   std::string key_id;       // upper-case hex, as registries publish it
   std::string ascii_armor;
+  std::string source_url;   // optional; published when not empty
 };
 
 class Signer {

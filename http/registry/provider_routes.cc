@@ -21,12 +21,17 @@ std::string providerText(std::string_view ns, std::string_view type) {
   return std::string(ns) + "/" + std::string(type);
 }
 
-// {"gpg_public_keys":[{"key_id":"…","ascii_armor":"…"}]}, rendered once.
+// {"gpg_public_keys":[{"key_id":"…","ascii_armor":"…","source_url":"…"}]}, rendered once;
+// source_url only when set.
 std::string renderSigningKeys(const std::vector<core::PublicKey>& keys) {
   core::JsonWriter w;
   w.beginObject().key("gpg_public_keys").beginArray();
   for (const core::PublicKey& k : keys) {
-    w.beginObject().member("key_id", k.key_id).member("ascii_armor", k.ascii_armor).endObject();
+    w.beginObject().member("key_id", k.key_id).member("ascii_armor", k.ascii_armor);
+    if (!k.source_url.empty()) {
+      w.member("source_url", k.source_url);
+    }
+    w.endObject();
   }
   w.endArray().endObject();
   return w.take();

@@ -40,6 +40,8 @@ gpg --homedir "$work/gnupg" --batch --passphrase '' --quick-gen-key "OpenDepot e
   ed25519 sign 0 >"$work/gpg.out" 2>&1 || fail "gpg could not make a key: $(cat "$work/gpg.out")"
 gpg --homedir "$work/gnupg" --batch --armor --export-secret-keys >"$work/signing.asc" 2>>"$work/gpg.out"
 grep -q 'PRIVATE KEY' "$work/signing.asc" || fail "no secret key exported"
+key_fpr="$(gpg --homedir "$work/gnupg" --batch --with-colons --list-secret-keys | awk -F: '$1=="fpr"{print $10; exit}')"
+[ -n "$key_fpr" ] || fail "no fingerprint for the signing key"
 gpgconf --homedir "$work/gnupg" --kill gpg-agent >/dev/null 2>&1 || true  # not needed any more
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
@@ -49,11 +51,14 @@ od_pid=""
 for _ in 1 2 3; do
   port="$(pick_port)" || fail "no free port"
   url="https://127.0.0.1:$port"
-  TMPDIR="$work/tmp" start_bg opendepot "$od_bin" run --roles=all --kubeconfig "$work/kubeconfig" \
+  # The key comes as the chart passes the reference's server.gpg.secretName Secret: envFrom,
+  # the armored secret key in base64, its id and a source URL.
+  TMPDIR="$work/tmp" OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64="$(base64 -w0 "$work/signing.asc")" \
+    OPENDEPOT_PROVIDER_GPG_KEY_ID="$key_fpr" OPENDEPOT_PROVIDER_GPG_SOURCE_URL="https://keys.example.com/e2e.asc" \
+    start_bg opendepot "$od_bin" run --roles=all --kubeconfig "$work/kubeconfig" \
     --valkey-url "redis://127.0.0.1:$redis_port" --provider-registry-url "http://127.0.0.1:$double_port" \
     --allow-plain-http --upstream-allow "127.0.0.1:$double_port" --public-url "$url" \
-    --listen "127.0.0.1:$port" --storage-root "$store" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
-    --gpg-key-file "$work/signing.asc"
+    --listen "127.0.0.1:$port" --storage-root "$store" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key"
   od_pid=$last_pid
   for _ in $(seq 1 100); do
     curl -fsS --cacert "$work/tls.crt" "$url/readyz" >/dev/null 2>&1 && break
@@ -65,7 +70,8 @@ for _ in 1 2 3; do
 done
 get() { curl -fsS --cacert "$work/tls.crt" "$@"; }
 get "$url/readyz" >/dev/null || fail "opendepot is not ready"
-grep -q 'signed with key' "$work/opendepot.log" || fail "the startup log does not name the signing key"
+grep -q 'signed with key .* from OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64' "$work/opendepot.log" ||
+  fail "the startup log does not name the signing key and the Secret variable it came from"
 
 kc create namespace "$ns" >/dev/null || fail "kubectl create namespace"
 cat >"$work/provider.yaml" <<YAML
@@ -117,6 +123,10 @@ for p in linux_amd64 darwin_arm64; do
   [ "$filename" = "terraform-provider-demo_1.0.0_${p}.zip" ] || fail "$p: filename $filename"
   shasum="$(json 'd["shasum"]' <"$work/meta-$p.json")"
   json 'd["signing_keys"]["gpg_public_keys"][0]["ascii_armor"]' <"$work/meta-$p.json" >"$work/served.asc"
+  [ "$(json 'd["signing_keys"]["gpg_public_keys"][0]["source_url"]' <"$work/meta-$p.json")" = \
+    "https://keys.example.com/e2e.asc" ] || fail "$p: signing_keys lacks the Secret's source_url"
+  [ "$(json 'd["signing_keys"]["gpg_public_keys"][0]["key_id"]' <"$work/meta-$p.json")" = "${key_fpr: -16}" ] ||
+    fail "$p: signing_keys names another key id than $key_fpr"
   get -o "$work/SHA256SUMS" "$(json 'd["shasums_url"]' <"$work/meta-$p.json")" || fail "$p: SHA256SUMS"
   get -o "$work/SHA256SUMS.sig" "$(json 'd["shasums_signature_url"]' <"$work/meta-$p.json")" || fail "$p: .sig"
   # gpgv with the served key as its keyring: no agent, no trust database (a fresh gpg home

@@ -36,8 +36,9 @@ struct ProviderFixture {
   proj::SnapshotHolder holder;
   RecordingRecorder recorder;
   std::chrono::system_clock::time_point now{std::chrono::seconds(1704067200)};
-  std::vector<core::PublicKey> keys{{"ABCDEF0123456789", "-----BEGIN PGP PUBLIC KEY BLOCK-----\ncurrent\n"},
-                                    {"1111222233334444", "-----BEGIN PGP PUBLIC KEY BLOCK-----\nold\n"}};
+  std::vector<core::PublicKey> keys{{"ABCDEF0123456789", "-----BEGIN PGP PUBLIC KEY BLOCK-----\ncurrent\n",
+                                     "https://keys.example.com/current.asc"},
+                                    {"1111222233334444", "-----BEGIN PGP PUBLIC KEY BLOCK-----\nold\n", {}}};
   Router router;
 
   explicit ProviderFixture(bool with_keys = true) {

@@ -80,7 +80,7 @@ TEST_F(ProviderRoutes, MetadataDescribesExactlyTheRequestedPlatform) {
     EXPECT_EQ(url.substr(url.rfind('/') + 1), filename);
     EXPECT_NE(r.body.find(R"("protocols":["5.0"])"), std::string::npos);
     // every configured key, the current one first
-    EXPECT_NE(r.body.find(R"("signing_keys":{"gpg_public_keys":[{"key_id":"ABCDEF0123456789","ascii_armor":"-----BEGIN PGP PUBLIC KEY BLOCK-----\ncurrent\n"},{"key_id":"1111222233334444")"),
+    EXPECT_NE(r.body.find(R"("signing_keys":{"gpg_public_keys":[{"key_id":"ABCDEF0123456789","ascii_armor":"-----BEGIN PGP PUBLIC KEY BLOCK-----\ncurrent\n","source_url":"https://keys.example.com/current.asc"},{"key_id":"1111222233334444","ascii_armor":"-----BEGIN PGP PUBLIC KEY BLOCK-----\nold\n"}]})"),
               std::string::npos) << r.body;
     EXPECT_EQ(headerOf(r, "cache-control"), "no-store");
     // the zip behind download_url is the one of this platform
