@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -807,6 +808,14 @@ int runRegistry(const RunRequest& original) {
     }
     cert = *files;
     bundle = writeTrustBundle(request.state_dir + "/tls", cert);
+    if (request.options.gpg_key_file.empty() && std::getenv(kGpgPrivateKeyEnv) == nullptr) {
+      auto key = ensureDevSigningKey(request.state_dir + "/signing.asc");
+      if (!key.ok()) {
+        std::fprintf(stderr, "opendepot dev: provider signing key: %s\n", key.error().message.c_str());
+        return 1;
+      }
+      request.options.gpg_key_file = *key;
+    }
     int port = request.port == 0 ? freeLoopbackPort() : request.port;
     request.options.listen = "127.0.0.1:" + std::to_string(port);
     request.options.tls_cert = cert.cert;

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/sign/gpgme_keygen.h"
+
 namespace od::adapters::main {
 namespace {
 
@@ -204,6 +206,21 @@ void PrivateValkey::stop() {
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
+}
+
+core::Result<std::string> ensureDevSigningKey(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    return path;
+  }
+  OD_TRY(std::string armored, sign::generateSigningKey("OpenDepot dev registry <dev@opendepot.invalid>"));
+  auto wrote = writePem(path, 0600, [&](FILE* f) {
+    return std::fwrite(armored.data(), 1, armored.size(), f) == armored.size() ? 1 : 0;
+  });
+  if (!wrote.ok()) {
+    return wrote.error();
+  }
+  return path;
 }
 
 core::Result<CertFiles> ensureSelfSignedCert(const std::string& dir) {

@@ -2,7 +2,8 @@
 // What `opendepot dev` needs beyond the roles: a private Valkey-compatible server (Debian's
 // redis-server, started as a child that dies with us, keeping its append-only file in the
 // dev state folder so the streams survive a restart), and a self-signed TLS certificate for
-// localhost (generated once with OpenSSL and reused, so the user trusts it once).
+// localhost (generated once with OpenSSL and reused, so the user trusts it once), and a
+// provider signing key (generated once with GPGME and reused, so clients keep trusting it).
 // Thread affinity: main thread, before the loops start.
 
 #include <sys/types.h>
@@ -43,6 +44,11 @@ struct CertFiles {
 // Reuses dir/tls.crt + dir/tls.key when both exist and the certificate is valid for at least
 // a day more; otherwise writes a new P-256 certificate for localhost and 127.0.0.1 (365 days).
 core::Result<CertFiles> ensureSelfSignedCert(const std::string& dir);
+
+// The provider signing key of a dev registry: reuses `path` when it exists, otherwise writes a
+// new passphrase-free Ed25519 key there (mode 0600, sign/gpgme_keygen.h). Returns `path`.
+// Errors: Internal when the key cannot be made or written.
+core::Result<std::string> ensureDevSigningKey(const std::string& path);
 
 // A free TCP port on 127.0.0.1 (0 when none could be found).
 int freeLoopbackPort();

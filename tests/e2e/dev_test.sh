@@ -40,6 +40,12 @@ ca="$state/tls/tls.crt"
 [ -s "$ca" ] || fail "no certificate at $ca"
 c() { curl -sS --cacert "$ca" "$@"; }
 
+# A provider signing key was made for the dev registry (private, no Secret needed).
+[ "$(stat -c %a "$state/signing.asc")" = 600 ] || fail "no private signing key at $state/signing.asc"
+grep -q 'PGP PRIVATE KEY BLOCK' "$state/signing.asc" || fail "$state/signing.asc holds no secret key"
+signed_by="$(grep -o 'signed with key [0-9A-F]*' "$work/dev.log" | head -n 1)"
+[ -n "$signed_by" ] || fail "the dev registry does not sign provider SHA256SUMS"
+
 # Discovery.
 disc="$(c "$url/.well-known/terraform.json")"
 echo "$disc" | grep -q '"modules.v1":"/opendepot/modules/v1/"' || fail "discovery: $disc"
@@ -154,6 +160,7 @@ for _ in $(seq 1 150); do
   sleep 0.1
 done
 [ -n "$url" ] || fail "no URL after the restart"
+grep -q "$signed_by" "$work/dev.log" || fail "the restart made another signing key (wanted: $signed_by)"
 for _ in $(seq 1 100); do
   versions="$(c "$url/opendepot/modules/v1/default/greeting/local/versions" || true)"
   echo "$versions" | grep -q '"1.1.0"' && break

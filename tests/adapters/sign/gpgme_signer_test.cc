@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "adapters/sign/gpgme_keygen.h"
 #include "adapters/sign/gpgme_verifier.h"
 #include "core/base64.h"
 #include "tests/adapters/sign/gpg_cli.h"
@@ -237,6 +238,37 @@ TEST_F(GpgmeSignerTest, CancelledSigningNeverCallsBack) {
   auto after = signAsync(**signer, "after\n");
   ASSERT_TRUE(after.ok());
   EXPECT_FALSE(called);
+}
+
+}  // namespace
+}  // namespace od::adapters::sign
+
+namespace od::adapters::sign {
+namespace {
+
+TEST(GenerateSigningKey, MakesAPassphraseFreeKeyTheSignerAcceptsAndGpgVerifies) {
+  auto armored = generateSigningKey("OpenDepot dev <dev@opendepot.invalid>");
+  ASSERT_TRUE(armored.ok()) << armored.error().message;
+  EXPECT_EQ(armored->rfind("-----BEGIN PGP PRIVATE KEY BLOCK-----", 0), 0u);
+  loop::EventLoop loop;
+  exec::WorkerPool pool{loop, {1, 4}};
+  auto signer = GpgmeSigner::fromKeys(loop, pool, *armored, {}, "the generated key");
+  ASSERT_TRUE(signer.ok()) << signer.error().message;  // fromKeys refuses passphrases and non-signing keys
+  const auto keys = (*signer)->publicKeys();
+  ASSERT_EQ(keys.size(), 1u);
+  auto sig = (*signer)->signNow(kSums);
+  ASSERT_TRUE(sig.ok()) << sig.error().message;
+  EXPECT_TRUE(testing::GpgCli::verifies(keys[0].ascii_armor, std::string(kSums), *sig));
+  // two calls make two different keys
+  auto other = generateSigningKey("OpenDepot dev <dev@opendepot.invalid>");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_NE(*other, *armored);
+}
+
+TEST(GenerateSigningKey, AnEmptyUserIdIsRefused) {
+  auto armored = generateSigningKey("");
+  ASSERT_FALSE(armored.ok());
+  EXPECT_EQ(armored.error().code, core::Errc::Invalid);
 }
 
 }  // namespace
