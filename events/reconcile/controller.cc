@@ -23,14 +23,6 @@ std::vector<std::string> parentKeys(const events::ResourceEntry& entry) {
   return keys;
 }
 
-StreamTailConfig tailConfig(std::string_view stream, const ModuleControllerConfig& c) {
-  StreamTailConfig t;
-  t.stream = std::string(stream);
-  t.batch = c.read_batch;
-  t.block = c.read_block;
-  return t;
-}
-
 }  // namespace
 
 std::string syncRequestId(std::string_view uid, int64_t generation, core::SyncReason reason,
@@ -45,12 +37,12 @@ ModuleController::ModuleController(Runtime runtime, core::ResourceStore& store,
       store_(store),
       objects_(objects),
       config_(std::move(config)),
-      resources_tail_(runtime, tailConfig(streams::kResources, config_),
-                      [this](const Envelope& e) { onResource(e); }, [this] { onCaughtUp(); }),
-      work_tail_(runtime, tailConfig(streams::kWork, config_),
-                 [this](const Envelope& e) { onSyncEvent(e); }, [this] { onCaughtUp(); }),
-      facts_tail_(runtime, tailConfig(streams::kFacts, config_),
-                  [this](const Envelope& e) { onSyncEvent(e); }, [this] { onCaughtUp(); }),
+      tails_(runtime,
+             TailSetConfig{config_.read_batch, config_.read_block, config_.resync_interval},
+             {{std::string(streams::kResources), [this](const Envelope& e) { onResource(e); }},
+              {std::string(streams::kWork), [this](const Envelope& e) { onSyncEvent(e); }},
+              {std::string(streams::kFacts), [this](const Envelope& e) { onSyncEvent(e); }}},
+             [this](TailSet::Sync why) { queueAll(why); }),
       queue_(runtime,
              WorkQueueConfig{config_.debounce, config_.max_writes_in_flight,
                              config_.retry_backoff},
@@ -63,42 +55,13 @@ ModuleController::~ModuleController() { stop(); }
 void ModuleController::start() {
   rt_.logger.info("event=ReconcileStarting storage_root={} max_writes_in_flight={}",
                   config_.storage_root, config_.max_writes_in_flight);
-  resources_tail_.start();
-  work_tail_.start();
-  facts_tail_.start();
-  // A restart after stop() (the lease lost and won back): stop() dropped the queued and
-  // running keys and the resync timer, and the tails resume where they were, so the first
-  // catch-up will not come again. Everything is queued now, level-triggered as at start.
-  if (initial_done_) {
-    queueAll();
-    armResync();
-  }
+  // A restart after stop() (the lease lost and won back) queues everything again (TailSet).
+  tails_.start();
 }
 
 void ModuleController::stop() {
-  resources_tail_.stop();
-  work_tail_.stop();
-  facts_tail_.stop();
-  resync_timer_.reset();
+  tails_.stop();
   queue_.clear();
-}
-
-bool ModuleController::caughtUp() const {
-  return resources_tail_.caughtUp() && work_tail_.caughtUp() && facts_tail_.caughtUp();
-}
-
-bool ModuleController::ready() const {
-  return caughtUp() && !resources_tail_.halted() && !work_tail_.halted() &&
-         !facts_tail_.halted();
-}
-
-std::string ModuleController::notReadyReason() const {
-  for (const StreamTail* t : {&resources_tail_, &work_tail_, &facts_tail_}) {
-    if (t->halted()) {
-      return t->haltReason();
-    }
-  }
-  return caughtUp() ? std::string() : std::string("catching up on the streams");
 }
 
 void ModuleController::onResource(const Envelope& event) {
@@ -114,7 +77,7 @@ void ModuleController::onResource(const Envelope& event) {
     return;
   }
   using Outcome = events::ResourceState::Outcome;
-  if (!initial_done_ || (*outcome != Outcome::Changed && *outcome != Outcome::Deleted)) {
+  if (!tails_.initialDone() || (*outcome != Outcome::Changed && *outcome != Outcome::Deleted)) {
     return;
   }
   auto key = events::parseResourceKey(event.key);
@@ -144,38 +107,21 @@ void ModuleController::onSyncEvent(const Envelope& event) {
                     change.error().describe());
     return;
   }
-  if (initial_done_ && *change == SyncLedger::Change::Result) {
+  if (tails_.initialDone() && *change == SyncLedger::Change::Result) {
     queue_.add(event.key);  // a finished forced sync resets spec.forceSync
   }
 }
 
-void ModuleController::onCaughtUp() {
-  if (initial_done_ || !caughtUp()) {
-    return;
+void ModuleController::queueAll(TailSet::Sync why) {
+  if (why == TailSet::Sync::CaughtUp) {
+    rt_.logger.info("event=ReconcileCaughtUp resources={} versions_with_history={}",
+                    state_.size(), ledger_.size());
   }
-  initial_done_ = true;
-  rt_.logger.info("event=ReconcileCaughtUp resources={} versions_with_history={}",
-                  state_.size(), ledger_.size());
-  queueAll();
-  armResync();
-}
-
-void ModuleController::queueAll() {
   for (const auto& [key, entry] : state_.entries()) {
     if (isParentKind(entry.key.kind) || entry.key.kind == core::kKindVersion) {
       queue_.add(key);
     }
   }
-}
-
-void ModuleController::armResync() {
-  if (config_.resync_interval.count() <= 0) {
-    return;
-  }
-  resync_timer_ = rt_.clock.after(config_.resync_interval, [this] {
-    queueAll();
-    armResync();
-  });
 }
 
 core::CancelablePtr ModuleController::reconcile(const std::string& key, WorkQueue::Done done) {

@@ -52,8 +52,8 @@
 #include "core/reconcile/sync.h"
 #include "events/codec.h"
 #include "events/reconcile/step_chain.h"
-#include "events/reconcile/stream_tail.h"
 #include "events/reconcile/sync_ledger.h"
+#include "events/reconcile/tail_set.h"
 #include "events/reconcile/work_queue.h"
 #include "events/runtime.h"
 #include "events/resource_state.h"
@@ -111,10 +111,10 @@ class ModuleController {
   void stop();
 
   // All three streams caught up.
-  bool caughtUp() const;
+  bool caughtUp() const { return tails_.caughtUp(); }
   // Caught up and no stream halted on a newer schema version.
-  bool ready() const;
-  std::string notReadyReason() const;
+  bool ready() const { return tails_.ready(); }
+  std::string notReadyReason() const { return tails_.notReadyReason(); }
   const ModuleControllerMetrics& metrics() const { return metrics_; }
   size_t queued() const { return queue_.waiting(); }
   size_t running() const { return queue_.active(); }
@@ -134,9 +134,7 @@ class ModuleController {
   };
   void onResource(const Envelope& event);
   void onSyncEvent(const Envelope& event);
-  void onCaughtUp();
-  void queueAll();
-  void armResync();
+  void queueAll(TailSet::Sync why);
   core::CancelablePtr reconcile(const std::string& key, WorkQueue::Done done);
   // A Module or a Provider (controller_plans.cc's ParentView holds what differs).
   void planParent(const events::ResourceEntry& entry, Plan& plan);
@@ -165,12 +163,8 @@ class ModuleController {
   ModuleControllerConfig config_;
   events::ResourceState state_;
   SyncLedger ledger_;
-  StreamTail resources_tail_;
-  StreamTail work_tail_;
-  StreamTail facts_tail_;
+  TailSet tails_;  // resources, work, facts
   WorkQueue queue_;
-  bool initial_done_ = false;
-  core::CancelablePtr resync_timer_;
   ModuleControllerMetrics metrics_;
 };
 

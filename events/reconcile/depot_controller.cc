@@ -17,14 +17,6 @@ bool isDepotFamily(std::string_view key) {
   return key.starts_with("Depot/") || key.starts_with("Module/") || key.starts_with("Provider/");
 }
 
-StreamTailConfig tailConfig(std::string_view stream, const DepotControllerConfig& c) {
-  StreamTailConfig t;
-  t.stream = std::string(stream);
-  t.batch = c.read_batch;
-  t.block = c.read_block;
-  return t;
-}
-
 std::optional<core::Depot> observedDepot(const events::ResourceEntry& entry) {
   auto decoded = core::decodeDepot(observedObjectJson(entry));
   if (!decoded.ok()) {
@@ -91,12 +83,12 @@ DepotController::DepotController(Runtime runtime, core::ResourceStore& store,
     : rt_(runtime),
       store_(store),
       config_(std::move(config)),
-      resources_tail_(runtime, tailConfig(streams::kResources, config_),
-                      [this](const Envelope& e) { onResource(e); }, [this] { onCaughtUp(); }),
-      work_tail_(runtime, tailConfig(config_.work_stream, config_),
-                 [this](const Envelope& e) { onWork(e); }, [this] { onCaughtUp(); }),
-      facts_tail_(runtime, tailConfig(streams::kFacts, config_),
-                  [this](const Envelope& e) { onFact(e); }, [this] { onCaughtUp(); }),
+      tails_(runtime,
+             TailSetConfig{config_.read_batch, config_.read_block, config_.resync_interval},
+             {{std::string(streams::kResources), [this](const Envelope& e) { onResource(e); }},
+              {config_.work_stream, [this](const Envelope& e) { onWork(e); }},
+              {std::string(streams::kFacts), [this](const Envelope& e) { onFact(e); }}},
+             [this](TailSet::Sync why) { queueAll(why); }),
       queue_(runtime,
              WorkQueueConfig{config_.debounce, config_.max_writes_in_flight,
                              config_.retry_backoff},
@@ -106,40 +98,11 @@ DepotController::DepotController(Runtime runtime, core::ResourceStore& store,
 
 DepotController::~DepotController() { stop(); }
 
-void DepotController::start() {
-  resources_tail_.start();
-  work_tail_.start();
-  facts_tail_.start();
-  if (initial_done_) {  // the lease won back: see ModuleController::start
-    queueAll();
-    armResync();
-  }
-}
+void DepotController::start() { tails_.start(); }
 
 void DepotController::stop() {
-  resources_tail_.stop();
-  work_tail_.stop();
-  facts_tail_.stop();
-  resync_timer_.reset();
+  tails_.stop();
   queue_.clear();
-}
-
-bool DepotController::caughtUp() const {
-  return resources_tail_.caughtUp() && work_tail_.caughtUp() && facts_tail_.caughtUp();
-}
-
-bool DepotController::ready() const {
-  return caughtUp() && !resources_tail_.halted() && !work_tail_.halted() &&
-         !facts_tail_.halted();
-}
-
-std::string DepotController::notReadyReason() const {
-  for (const StreamTail* t : {&resources_tail_, &work_tail_, &facts_tail_}) {
-    if (t->halted()) {
-      return t->haltReason();
-    }
-  }
-  return caughtUp() ? std::string() : std::string("catching up on the streams");
 }
 
 void DepotController::onResource(const Envelope& event) {
@@ -152,7 +115,7 @@ void DepotController::onResource(const Envelope& event) {
     return;
   }
   using Outcome = events::ResourceState::Outcome;
-  if (!initial_done_ || (*outcome != Outcome::Changed && *outcome != Outcome::Deleted)) {
+  if (!tails_.initialDone() || (*outcome != Outcome::Changed && *outcome != Outcome::Deleted)) {
     return;
   }
   auto key = events::parseResourceKey(event.key);
@@ -181,7 +144,7 @@ void DepotController::onWork(const Envelope& event) {
   if (!req || req->uid != event.corr || data->generation >= req->generation) {
     req = DepotPollHistory::Request{event.corr, data->generation, event.id, event.ts};
   }
-  if (initial_done_) {
+  if (tails_.initialDone()) {
     queue_.add(event.key);
   }
 }
@@ -207,35 +170,19 @@ void DepotController::onFact(const Envelope& event) {
     a.entries.push_back(core::DiscoveredEntry{e.kind, e.name, std::move(e.kept), e.error});
   }
   ans = std::move(a);
-  if (initial_done_) {
+  if (tails_.initialDone()) {
     queue_.add(event.key);
   }
 }
 
-void DepotController::onCaughtUp() {
-  if (initial_done_ || !caughtUp()) {
-    return;
+void DepotController::queueAll(TailSet::Sync why) {
+  if (why == TailSet::Sync::CaughtUp) {
+    rt_.logger.info("event=DepotReconcileCaughtUp depots={}",
+                    state_.list(core::kKindDepot).size());
   }
-  initial_done_ = true;
-  rt_.logger.info("event=DepotReconcileCaughtUp depots={}", state_.list(core::kKindDepot).size());
-  queueAll();
-  armResync();
-}
-
-void DepotController::queueAll() {
   for (const auto* depot : state_.list(core::kKindDepot)) {
     queue_.add(depot->key.str());
   }
-}
-
-void DepotController::armResync() {
-  if (config_.resync_interval.count() <= 0) {
-    return;
-  }
-  resync_timer_ = rt_.clock.after(config_.resync_interval, [this] {
-    queueAll();
-    armResync();
-  });
 }
 
 core::CancelablePtr DepotController::reconcile(const std::string& key, WorkQueue::Done done) {

@@ -40,7 +40,7 @@
 #include "core/reconcile/depot_plan.h"
 #include "events/codec.h"
 #include "events/reconcile/step_chain.h"
-#include "events/reconcile/stream_tail.h"
+#include "events/reconcile/tail_set.h"
 #include "events/reconcile/work_queue.h"
 #include "events/runtime.h"
 #include "events/streams.h"
@@ -115,9 +115,9 @@ class DepotController {
 
   void start();
   void stop();
-  bool caughtUp() const;
-  bool ready() const;
-  std::string notReadyReason() const;
+  bool caughtUp() const { return tails_.caughtUp(); }
+  bool ready() const { return tails_.ready(); }
+  std::string notReadyReason() const { return tails_.notReadyReason(); }
   const DepotControllerMetrics& metrics() const { return metrics_; }
 
  private:
@@ -128,9 +128,7 @@ class DepotController {
   void onResource(const Envelope& event);
   void onWork(const Envelope& event);
   void onFact(const Envelope& event);
-  void onCaughtUp();
-  void queueAll();
-  void armResync();
+  void queueAll(TailSet::Sync why);
   core::CancelablePtr reconcile(const std::string& key, WorkQueue::Done done);
   // Module/<name> and Provider/<name> -> their entries in the Depot's namespace.
   using ChildEntries = std::map<std::string, const events::ResourceEntry*>;
@@ -151,12 +149,8 @@ class DepotController {
   events::ResourceState state_;
   std::map<std::string, DepotPollHistory> polls_;  // by Depot key
   std::map<std::string, std::string> scheduled_;   // Depot key -> interval poll in the due set
-  StreamTail resources_tail_;
-  StreamTail work_tail_;
-  StreamTail facts_tail_;
+  TailSet tails_;  // resources, work, facts
   WorkQueue queue_;
-  bool initial_done_ = false;
-  core::CancelablePtr resync_timer_;
   DepotControllerMetrics metrics_;
 };
 

@@ -33,14 +33,6 @@ const ArtifactRecord* artifactFor(const VersionSyncRecord& record, int64_t gener
   return record.synced ? &*record.synced : nullptr;
 }
 
-StreamTailConfig tailConfig(std::string_view stream, const StatusWriterConfig& c) {
-  StreamTailConfig t;
-  t.stream = std::string(stream);
-  t.batch = c.read_batch;
-  t.block = c.read_block;
-  return t;
-}
-
 }  // namespace
 
 std::optional<core::VersionStatus> desiredVersionStatus(const core::Version& version,
@@ -95,10 +87,10 @@ StatusWriter::StatusWriter(Runtime runtime, core::ResourceStore& store, StatusWr
     : rt_(runtime),
       store_(store),
       config_(std::move(config)),
-      resources_tail_(runtime, tailConfig(streams::kResources, config_),
-                      [this](const Envelope& e) { onResource(e); }, [this] { onCaughtUp(); }),
-      facts_tail_(runtime, tailConfig(streams::kFacts, config_),
-                  [this](const Envelope& e) { onFact(e); }, [this] { onCaughtUp(); }),
+      tails_(runtime, TailSetConfig{config_.read_batch, config_.read_block, {}},
+             {{std::string(streams::kResources), [this](const Envelope& e) { onResource(e); }},
+              {std::string(streams::kFacts), [this](const Envelope& e) { onFact(e); }}},
+             [this](TailSet::Sync why) { queueAllVersions(why); }),
       queue_(runtime,
              WorkQueueConfig{config_.debounce, config_.max_writes_in_flight,
                              config_.retry_backoff},
@@ -108,40 +100,22 @@ StatusWriter::StatusWriter(Runtime runtime, core::ResourceStore& store, StatusWr
 
 StatusWriter::~StatusWriter() { stop(); }
 
-void StatusWriter::start() {
-  resources_tail_.start();
-  facts_tail_.start();
-  // A restart after stop() (the lease lost and won back): stop() dropped the queued keys and
-  // the tails resume where they were, so every Version is queued again here.
-  if (initial_done_) {
-    queueAllVersions();
-  }
-}
+// A restart after stop() (the lease lost and won back) queues every Version again (TailSet).
+void StatusWriter::start() { tails_.start(); }
 
-void StatusWriter::queueAllVersions() {
+void StatusWriter::queueAllVersions(TailSet::Sync why) {
+  if (why == TailSet::Sync::CaughtUp) {
+    rt_.logger.info("event=StatusCaughtUp resources={} versions_with_facts={}", state_.size(),
+                    ledger_.size());
+  }
   for (const auto* entry : state_.list(core::kKindVersion)) {
     queue_.add(entry->key.str());
   }
 }
 
 void StatusWriter::stop() {
-  resources_tail_.stop();
-  facts_tail_.stop();
+  tails_.stop();
   queue_.clear();
-}
-
-bool StatusWriter::ready() const {
-  return caughtUp() && !resources_tail_.halted() && !facts_tail_.halted();
-}
-
-std::string StatusWriter::notReadyReason() const {
-  if (resources_tail_.halted()) {
-    return resources_tail_.haltReason();
-  }
-  if (facts_tail_.halted()) {
-    return facts_tail_.haltReason();
-  }
-  return caughtUp() ? std::string() : std::string("catching up on the streams");
 }
 
 void StatusWriter::onResource(const Envelope& event) {
@@ -155,7 +129,7 @@ void StatusWriter::onResource(const Envelope& event) {
   if (*outcome == events::ResourceState::Outcome::Deleted) {
     written_.erase(event.key);
   }
-  if (initial_done_ && *outcome == events::ResourceState::Outcome::Changed &&
+  if (tails_.initialDone() && *outcome == events::ResourceState::Outcome::Changed &&
       event.key.rfind("Version/", 0) == 0) {
     queue_.add(event.key);
   }
@@ -169,19 +143,9 @@ void StatusWriter::onFact(const Envelope& event) {
                     change.error().describe());
     return;
   }
-  if (initial_done_ && *change != SyncLedger::Change::None) {
+  if (tails_.initialDone() && *change != SyncLedger::Change::None) {
     queue_.add(event.key);
   }
-}
-
-void StatusWriter::onCaughtUp() {
-  if (initial_done_ || !caughtUp()) {
-    return;
-  }
-  initial_done_ = true;
-  rt_.logger.info("event=StatusCaughtUp resources={} versions_with_facts={}", state_.size(),
-                  ledger_.size());
-  queueAllVersions();
 }
 
 core::CancelablePtr StatusWriter::write(const std::string& key, WorkQueue::Done done) {

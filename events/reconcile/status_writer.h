@@ -27,8 +27,8 @@
 
 #include "core/ports/resource_store.h"
 #include "core/resources/version.h"
-#include "events/reconcile/stream_tail.h"
 #include "events/reconcile/sync_ledger.h"
+#include "events/reconcile/tail_set.h"
 #include "events/reconcile/work_queue.h"
 #include "events/runtime.h"
 #include "events/resource_state.h"
@@ -79,9 +79,9 @@ class StatusWriter {
   void start();
   void stop();
 
-  bool caughtUp() const { return resources_tail_.caughtUp() && facts_tail_.caughtUp(); }
-  bool ready() const;
-  std::string notReadyReason() const;
+  bool caughtUp() const { return tails_.caughtUp(); }
+  bool ready() const { return tails_.ready(); }
+  std::string notReadyReason() const { return tails_.notReadyReason(); }
   const StatusWriterMetrics& metrics() const { return metrics_; }
   size_t queued() const { return queue_.waiting(); }
   uint64_t retries() const { return queue_.retries(); }
@@ -93,8 +93,7 @@ class StatusWriter {
   };
   void onResource(const Envelope& event);
   void onFact(const Envelope& event);
-  void onCaughtUp();
-  void queueAllVersions();
+  void queueAllVersions(TailSet::Sync why);
   core::CancelablePtr write(const std::string& key, WorkQueue::Done done);
 
   Runtime rt_;
@@ -102,10 +101,8 @@ class StatusWriter {
   StatusWriterConfig config_;
   events::ResourceState state_;
   SyncLedger ledger_;
-  StreamTail resources_tail_;
-  StreamTail facts_tail_;
+  TailSet tails_;  // resources, facts
   WorkQueue queue_;
-  bool initial_done_ = false;
   std::map<std::string, Written, std::less<>> written_;
   StatusWriterMetrics metrics_;
 };

@@ -5,6 +5,7 @@
 #include "events/reconcile/observed.h"
 #include "events/reconcile/step_chain.h"
 #include "events/reconcile/sync_ledger.h"
+#include "events/reconcile/tail_set.h"
 #include "events/reconcile/work_queue.h"
 #include "events/streams.h"
 #include "tests/events/reconcile/reconcile_fixture.h"
@@ -185,6 +186,42 @@ TEST_F(QueueSpec, ARetryComesBackWithGrowingBackoff) {
   clock.advance(std::chrono::milliseconds(1));
   EXPECT_EQ(started.size(), 3u);
   EXPECT_EQ(queue.retries(), 2u);
+}
+
+class TailSetSpec : public ReconcileWorld {
+ protected:
+  std::vector<TailSet::Sync> syncs;
+  size_t folded = 0;
+  TailSet tails{runtime(),
+                TailSetConfig{256, std::chrono::milliseconds(5000), std::chrono::minutes(1)},
+                {{std::string(streams::kResources), [](const Envelope&) {}},
+                 {std::string(streams::kFacts), [this](const Envelope&) { ++folded; }}},
+                [this](TailSet::Sync why) { syncs.push_back(why); }};
+};
+
+TEST_F(TailSetSpec, QueuesAllOnceCaughtUpThenAtEveryResyncAndAtARestart) {
+  log.addNow(toAppendRecord(streams::kFacts, syncedEvent(1, 1)));
+  EXPECT_FALSE(tails.ready());
+  EXPECT_EQ(tails.notReadyReason(), "catching up on the streams");
+  tails.start();
+  settle();
+  EXPECT_TRUE(tails.caughtUp());
+  EXPECT_TRUE(tails.ready());
+  EXPECT_TRUE(tails.initialDone());
+  EXPECT_EQ(tails.notReadyReason(), "");
+  EXPECT_EQ(folded, 1u);
+  EXPECT_EQ(syncs, std::vector<TailSet::Sync>{TailSet::Sync::CaughtUp});
+  clock.advance(std::chrono::minutes(1));
+  EXPECT_EQ(syncs, (std::vector<TailSet::Sync>{TailSet::Sync::CaughtUp, TailSet::Sync::Resync}));
+  tails.stop();
+  clock.advance(std::chrono::minutes(2));
+  EXPECT_EQ(syncs.size(), 2u);  // stopped: no resync
+  tails.start();
+  EXPECT_EQ(syncs.back(), TailSet::Sync::Restart);
+  clock.advance(std::chrono::minutes(1));
+  EXPECT_EQ(syncs.back(), TailSet::Sync::Resync);
+  EXPECT_EQ(folded, 1u);  // the tails resumed where they were
+  tails.stop();
 }
 
 TEST(StepChain, StopsAtARetryableErrorButRunsPastATerminalOne) {
