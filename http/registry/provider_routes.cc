@@ -61,17 +61,11 @@ class Providers {
   }
 
   Response versions(const Request& r) const {
-    proj::SnapshotPtr snap = holder_.load();
-    const proj::ProviderView* p = snap->findProvider(r.param("namespace"), r.param("type"));
-    if (p == nullptr) {
-      return notFoundProvider(r.param("namespace"), r.param("type"));
-    }
-    return Response::json(200, p->versions_body);
+    return providerBody(r, &proj::ProviderView::versions_body);
   }
 
   Response metadata(const Request& r) const {
-    Lookup l = find(r.param("namespace"), r.param("type"), r.param("version"), r.param("os"),
-                    r.param("arch"));
+    Lookup l = findPlatform(r);
     if (l.error) {
       return std::move(*l.error);
     }
@@ -99,8 +93,7 @@ class Providers {
   }
 
   Response shasums(const Request& r) const {
-    Lookup l = find(r.param("namespace"), r.param("type"), r.param("version"), r.param("os"),
-                    r.param("arch"));
+    Lookup l = findPlatform(r);
     if (l.error) {
       return std::move(*l.error);
     }
@@ -108,8 +101,7 @@ class Providers {
   }
 
   Response signature(const Request& r) const {
-    Lookup l = find(r.param("namespace"), r.param("type"), r.param("version"), r.param("os"),
-                    r.param("arch"));
+    Lookup l = findPlatform(r);
     if (l.error) {
       return std::move(*l.error);
     }
@@ -164,12 +156,7 @@ class Providers {
   }
 
   Response mirrorIndex(const Request& r) const {
-    proj::SnapshotPtr snap = holder_.load();
-    const proj::ProviderView* p = snap->findProvider(r.param("namespace"), r.param("type"));
-    if (p == nullptr) {
-      return notFoundProvider(r.param("namespace"), r.param("type"));
-    }
-    return Response::json(200, p->mirror_index_body);
+    return providerBody(r, &proj::ProviderView::mirror_index_body);
   }
 
   Response mirrorVersion(const Request& r) const {
@@ -205,6 +192,22 @@ class Providers {
   }
 
   // Empty os/arch: the release only.
+  // The provider the request names, answered with one of its pre-rendered bodies.
+  Response providerBody(const Request& r, std::string proj::ProviderView::*body) const {
+    proj::SnapshotPtr snap = holder_.load();
+    const proj::ProviderView* p = snap->findProvider(r.param("namespace"), r.param("type"));
+    if (p == nullptr) {
+      return notFoundProvider(r.param("namespace"), r.param("type"));
+    }
+    return Response::json(200, p->*body);
+  }
+
+  // The platform the request's namespace, type, version, os and arch name.
+  Lookup findPlatform(const Request& r) const {
+    return find(r.param("namespace"), r.param("type"), r.param("version"), r.param("os"),
+                r.param("arch"));
+  }
+
   Lookup find(std::string_view ns, std::string_view type, std::string_view version,
               std::string_view os, std::string_view arch) const {
     Lookup l;
