@@ -39,6 +39,10 @@ constexpr size_t kFileChunk = 256 * 1024;
 // (128 KiB), so the buffer comes from the heap instead of a fresh mmap (and page faults)
 // per response.
 constexpr size_t kTlsFileChunk = 64 * 1024;
+// While a file body goes out under TLS, the records of one chunk (four 16 KiB records plus
+// their 22-byte overheads, and the head) gather in a write buffer and leave in one write(2)
+// instead of one per record: a quarter of the syscalls, and the peer woken once per chunk.
+constexpr int kTlsCoalesce = 80 * 1024;
 
 }  // namespace
 
@@ -231,6 +235,10 @@ bool Connection::flush() {
 }
 
 bool Connection::flushItem(OutItem& item) {
+  if (ssl_ && item.file && !coalescing_ && !startCoalescing()) {
+    closeNow();
+    return false;
+  }
   if (ssl_ && item.off == 0 && item.file && item.file->length() > 0 && item.bytes.size() < kTlsFileChunk) {
     const size_t want = static_cast<size_t>(
         std::min<uint64_t>(item.file->length(), kTlsFileChunk - item.bytes.size()));
@@ -253,7 +261,11 @@ bool Connection::flushItem(OutItem& item) {
       last_write_progress_ = ev_now(worker_.loop());
       continue;
     }
+    if (coalescing_ && !flushCoalesced()) {
+      return false;
+    }
     if (!item.file || item.file->length() == 0) {
+      stopCoalescing();
       return true;
     }
     item.bytes.clear();
@@ -319,6 +331,9 @@ void Connection::closeSocket() {
   ev_timer_stop(worker_.loop(), &timer_);
   if (ssl_) {
     SSL_shutdown(ssl_.get());  // best effort close_notify; never waits
+    if (coalescing_) {
+      BIO_flush(SSL_get_wbio(ssl_.get()));
+    }
     ERR_clear_error();
   }
   ::close(fd_);
@@ -443,6 +458,58 @@ Connection::IoResult Connection::writeSome(const char* buf, size_t len) {
     return IoResult{Io::Ok, static_cast<size_t>(n)};
   }
   return IoResult{(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? Io::WouldBlock : Io::Error};
+}
+
+// TLS: puts a write buffer between the SSL and its socket (see kTlsCoalesce). The socket BIO
+// stays the read BIO; the buffer holds one more reference to it.
+bool Connection::startCoalescing() {
+  BIO* sock = SSL_get_wbio(ssl_.get());
+  BIO* buffer = BIO_new(BIO_f_buffer());
+  if (buffer == nullptr || BIO_set_write_buffer_size(buffer, kTlsCoalesce) != 1 ||
+      BIO_up_ref(sock) != 1) {
+    BIO_free(buffer);
+    ERR_clear_error();
+    return false;
+  }
+  BIO_push(buffer, sock);
+  SSL_set0_wbio(ssl_.get(), buffer);  // drops the SSL's own reference to `sock`
+  coalescing_ = true;
+  return true;
+}
+
+// REQUIRES: the buffer is empty (flushCoalesced() returned true).
+void Connection::stopCoalescing() {
+  if (!coalescing_) {
+    return;
+  }
+  BIO* sock = SSL_get_rbio(ssl_.get());
+  BIO_up_ref(sock);
+  SSL_set0_wbio(ssl_.get(), sock);  // frees the buffer and its reference to `sock`
+  coalescing_ = false;
+}
+
+// Sends what the write buffer holds; false when the socket is full (EV_WRITE resumes it) or
+// the connection closed.
+bool Connection::flushCoalesced() {
+  BIO* buffer = SSL_get_wbio(ssl_.get());
+  const size_t before = static_cast<size_t>(BIO_wpending(buffer));
+  if (before == 0) {
+    return true;
+  }
+  const int rc = BIO_flush(buffer);
+  if (static_cast<size_t>(BIO_wpending(buffer)) < before) {
+    last_write_progress_ = ev_now(worker_.loop());
+  }
+  if (rc > 0) {
+    return true;
+  }
+  if (BIO_should_retry(buffer)) {
+    ssl_want_write_ = true;
+    return false;
+  }
+  ERR_clear_error();
+  closeNow();
+  return false;
 }
 
 // TLS: the next `want` bytes of the item's file appended to its byte buffer (which SSL_write

@@ -74,6 +74,9 @@ class Connection {
   IoResult appendFileChunk(OutItem& item, size_t want);
   IoResult sendFile(FileBody& file);  // plain: sendfile(2); TLS: one chunk into `bytes`
   IoResult tlsResult(int rc, bool writing);
+  bool startCoalescing();
+  void stopCoalescing();
+  bool flushCoalesced();
 
   Worker& worker_;
   int fd_;
@@ -101,6 +104,7 @@ class Connection {
   bool closed_ = false;
   bool ssl_want_write_ = false;
   bool ssl_write_wants_read_ = false;
+  bool coalescing_ = false;  // a write buffer sits between ssl_ and the socket
 };
 
 }  // namespace od::http

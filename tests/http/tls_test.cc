@@ -9,12 +9,14 @@
 #include <openssl/x509.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "http/server.h"
 #include "tests/http/test_client.h"
@@ -60,7 +62,10 @@ struct TlsReply {
   std::string bytes;  // everything read until close
 };
 
-TlsReply tlsRequest(uint16_t port, const std::string& request, int max_version = 0) {
+// `pause_ms`: a pause between sending and reading, so that large answers fill the socket and
+// the server has to resume them on EV_WRITE.
+TlsReply tlsRequest(uint16_t port, const std::string& request, int max_version = 0,
+                    int pause_ms = 0) {
   TlsReply reply;
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (max_version != 0) {
@@ -79,6 +84,7 @@ TlsReply tlsRequest(uint16_t port, const std::string& request, int max_version =
     reply.peer_cn = cn;
     X509_free(peer);
     SSL_write(ssl, request.data(), static_cast<int>(request.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
     char buf[65536];
     int n;
     while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0) {
@@ -98,8 +104,22 @@ class Tls : public ::testing::Test {
     fs::create_directories(dir_);
     writeSelfSigned(dir_ / "tls.crt", dir_ / "tls.key", "first");
     file_ = dir_ / "blob";
-    std::string content(1024 * 1024 + 7, 'z');
-    std::ofstream(file_, std::ios::binary) << content;
+    content_.resize(1024 * 1024 + 7);
+    for (size_t i = 0; i < content_.size(); ++i) {
+      content_[i] = static_cast<char>('a' + i % 23);  // a pattern, so misplaced bytes show
+    }
+    std::ofstream(file_, std::ios::binary) << content_;
+    big_ = dir_ / "big";
+    std::ofstream big(big_, std::ios::binary);
+    for (int i = 0; i < 12; ++i) {
+      big << content_;
+    }
+    big.close();
+    router_.get("/big", "big", [this](const Request&) {
+      Response r;
+      r.file.emplace(::open(big_.c_str(), O_RDONLY | O_CLOEXEC), 0, 12 * content_.size());
+      return r;
+    });
     router_.get("/blob", "blob", [this](const Request&) {
       Response r;
       r.file.emplace(::open(file_.c_str(), O_RDONLY | O_CLOEXEC), 0, 1024 * 1024 + 7);
@@ -123,6 +143,8 @@ class Tls : public ::testing::Test {
       std::make_shared<spdlog::logger>("http", std::make_shared<spdlog::sinks::null_sink_mt>());
   fs::path dir_;
   fs::path file_;
+  fs::path big_;  // content_ twelve times (12 MiB): more than the socket buffers hold
+  std::string content_;
   Router router_;
   ServerOptions options_;
   std::unique_ptr<Server> server_;
@@ -168,6 +190,35 @@ TEST_F(Tls, FileBodiesGoOutInChunksUnderTls) {
   ASSERT_NE(head_end, std::string::npos);
   EXPECT_NE(r.bytes.find("Content-Length: 1048583\r\n"), std::string::npos);
   EXPECT_EQ(r.bytes.size() - head_end - 4, 1024u * 1024u + 7u);
+}
+
+// The records of a file body leave through a write buffer (several per write): pipelined
+// responses to a reader that lets the socket fill still arrive whole and in order.
+TEST_F(Tls, PipelinedFileBodiesToALateReaderArriveWholeAndInOrder) {
+  const std::string request = get("/big") + get("/healthz") + get("/big", "Connection: close\r\n");
+  TlsReply r = tlsRequest(server_->port(), request, 0, 300);
+  ASSERT_TRUE(r.handshake_ok);
+  std::vector<std::string> bodies;
+  size_t at = 0;
+  while (at < r.bytes.size()) {
+    const size_t head_end = r.bytes.find("\r\n\r\n", at);
+    ASSERT_NE(head_end, std::string::npos);
+    const std::string head = r.bytes.substr(at, head_end - at);
+    const size_t cl = head.find("Content-Length: ");
+    ASSERT_NE(cl, std::string::npos) << head;
+    const size_t length = std::stoul(head.substr(cl + 16));
+    ASSERT_LE(head_end + 4 + length, r.bytes.size());
+    bodies.push_back(r.bytes.substr(head_end + 4, length));
+    at = head_end + 4 + length;
+  }
+  ASSERT_EQ(bodies.size(), 3u);
+  std::string big;
+  for (int i = 0; i < 12; ++i) {
+    big += content_;
+  }
+  EXPECT_TRUE(bodies[0] == big);
+  EXPECT_EQ(bodies[1], "ok\n");
+  EXPECT_TRUE(bodies[2] == big);
 }
 
 }  // namespace
