@@ -33,23 +33,9 @@ start_apiserver "$api_bin"
 start_redis_anywhere "$work/redis"
 rc() { redis-cli -p "$redis_port" "$@"; }
 
-# opendepot on a free port (retried when another process took it in between).
-od_pid=""
-for _ in 1 2 3; do
-  http_port="$(pick_port)" || fail "no free port"
-  url="http://127.0.0.1:$http_port"
-  TMPDIR="$work/tmp" start_bg opendepot "$od_bin" run --roles=all --kubeconfig "$work/kubeconfig" \
-    --valkey-url "redis://127.0.0.1:$redis_port" --github-api-url "http://127.0.0.1:$double_port" \
-    --allow-plain-http --public-url "$url" --listen "127.0.0.1:$http_port" --storage-root "$store"
-  od_pid=$last_pid
-  for _ in $(seq 1 100); do
-    curl -fsS "$url/.well-known/terraform.json" >/dev/null 2>&1 && break
-    kill -0 "$od_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$od_pid" 2>/dev/null && break
-  grep -q 'cannot start' "$work/opendepot.log" || fail "opendepot run exited at start"
-done
+start_opendepot /.well-known/terraform.json --roles=all --kubeconfig "$work/kubeconfig" \
+  --valkey-url "redis://127.0.0.1:$redis_port" --github-api-url "http://127.0.0.1:$double_port" \
+  --storage-root "$store"
 curl -fsS "$url/.well-known/terraform.json" | grep -q '"modules.v1"' || fail "no discovery document at $url"
 
 kc create namespace "$ns" >/dev/null || fail "kubectl create namespace"

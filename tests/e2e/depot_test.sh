@@ -33,20 +33,6 @@ store="$work/store"
 mkdir -p "$store"
 write_fixture "$work/fixture"
 
-# A double as a child; its port is the first line of $work/NAME.out. Sets $port_of_double.
-start_double_named() {
-  local name="$1" bin="$2"
-  shift 2
-  "$bin" --port 0 "$@" >"$work/$name.out" 2>"$work/$name.log" &
-  e2e_pids+=("$!")
-  for _ in $(seq 1 300); do
-    port_of_double="$(head -n 1 "$work/$name.out" 2>/dev/null || true)"
-    case "$port_of_double" in '' | *[!0-9]*) ;; *) return 0 ;; esac
-    sleep 0.1
-  done
-  fail "$name did not start"
-}
-
 openssl genrsa -traditional -out "$work/app.pem" 2048 2>/dev/null || fail "openssl genrsa"
 openssl rsa -in "$work/app.pem" -pubout -out "$work/app.pub" 2>/dev/null || fail "openssl rsa -pubout"
 start_double_named github "$github_bin" --repo "$eks=$work/fixture" --repo "$aks=$work/fixture" \
@@ -63,24 +49,10 @@ reg_port=$port_of_double
 start_apiserver "$api_bin"
 start_redis_anywhere "$work/redis"
 
-od_pid=""
-for _ in 1 2 3; do
-  http_port="$(pick_port)" || fail "no free port"
-  url="http://127.0.0.1:$http_port"
-  TMPDIR="$work/tmp" start_bg opendepot "$od_bin" run --roles=all --kubeconfig "$work/kubeconfig" \
-    --valkey-url "redis://127.0.0.1:$redis_port" --github-api-url "$gh" --provider-registry-url "$reg" \
-    --allow-plain-http --upstream-allow "127.0.0.1:$gh_port" --upstream-allow "127.0.0.1:$reg_port" \
-    --public-url "$url" --listen "127.0.0.1:$http_port" --storage-root "$store" \
-    --depot-poll-minute-ms 100
-  od_pid=$last_pid
-  for _ in $(seq 1 100); do
-    curl -fsS "$url/readyz" >/dev/null 2>&1 && break
-    kill -0 "$od_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$od_pid" 2>/dev/null && break
-  grep -q 'cannot start' "$work/opendepot.log" || fail "opendepot run exited at start"
-done
+start_opendepot /readyz --roles=all --kubeconfig "$work/kubeconfig" \
+  --valkey-url "redis://127.0.0.1:$redis_port" --github-api-url "$gh" --provider-registry-url "$reg" \
+  --upstream-allow "127.0.0.1:$gh_port" --upstream-allow "127.0.0.1:$reg_port" \
+  --storage-root "$store" --depot-poll-minute-ms 100
 curl -fsS "$url/readyz" >/dev/null || fail "opendepot is not ready at $url"
 
 kc create namespace "$ns" >/dev/null || fail "kubectl create namespace"

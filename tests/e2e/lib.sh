@@ -1,4 +1,4 @@
-# Shared by the end-to-end tests of the cluster path (cluster_test.sh, crash_test.sh); sourced,
+# Shared by the end-to-end tests of the cluster path (cluster_test.sh, crash_test.sh, …); sourced,
 # never run. Starts real peers — redis-server, the test Kubernetes API server, the GitHub API
 # double, opendepot itself — as children of the test, each with its log under $work, and
 # stops every one of them on exit (by its own pid, never by name).
@@ -6,6 +6,9 @@
 #   start_redis PORT DIR     redis-server on 127.0.0.1:PORT, data in DIR, AOF on, no RDB
 #   start_apiserver BIN      od_test_apiserver with chart/crds; writes $work/kubeconfig
 #   start_double BIN ARGS…   od_github_double; sets $double_port
+#   start_double_named NAME BIN ARGS…  any double (output $work/NAME.out); sets $port_of_double
+#   start_opendepot [--tls CERT KEY] PROBE ARGS…  `$od_bin run ARGS…` on a free port; sets
+#                            $http_port, $url and $od_pid
 #   start_bg NAME CMD…       any command, output to $work/NAME.log; sets $last_pid
 #   kc ARGS…                 the real kubectl against the test API server
 #   wait_until SECS WHAT CMD…  polls CMD every 0.2 s; on timeout fails with WHAT, expanded
@@ -118,17 +121,53 @@ start_apiserver() {
   fail "od_test_apiserver did not start"
 }
 
-start_double() {
-  local bin="$1"
-  shift
-  "$bin" --port 0 "$@" >"$work/double.out" 2>"$work/double.log" &
+# A double as a child; its port is the first line of $work/NAME.out. Sets $port_of_double.
+start_double_named() {
+  local name="$1" bin="$2"
+  shift 2
+  "$bin" --port 0 "$@" >"$work/$name.out" 2>"$work/$name.log" &
   e2e_pids+=("$!")
   for _ in $(seq 1 300); do
-    double_port="$(head -n 1 "$work/double.out" 2>/dev/null || true)"
-    case "$double_port" in '' | *[!0-9]*) ;; *) return 0 ;; esac
+    port_of_double="$(head -n 1 "$work/$name.out" 2>/dev/null || true)"
+    case "$port_of_double" in '' | *[!0-9]*) ;; *) return 0 ;; esac
     sleep 0.1
   done
-  fail "od_github_double did not start"
+  fail "$(basename "$bin") did not start"
+}
+
+start_double() {
+  start_double_named double "$@"
+  double_port=$port_of_double
+}
+
+# `$od_bin run ARGS…` listening on a free port of 127.0.0.1 (retried when another process
+# took it in between) with --public-url, --allow-plain-http and, with --tls, --tls-cert and
+# --tls-key (https, probed with CERT as the CA). Returns once PROBE (a path) answers, or the
+# process is gone for another reason than its port (the caller checks). Output in
+# $work/opendepot.log; TMPDIR is $work/tmp. Sets $http_port, $url and $od_pid.
+start_opendepot() {
+  local scheme=http tls=() probe_ca=()
+  if [ "$1" = --tls ]; then
+    scheme=https tls=(--tls-cert "$2" --tls-key "$3") probe_ca=(--cacert "$2")
+    shift 3
+  fi
+  local probe="$1"
+  shift
+  od_pid=""
+  for _ in 1 2 3; do
+    http_port="$(pick_port)" || fail "no free port"
+    url="$scheme://127.0.0.1:$http_port"
+    TMPDIR="$work/tmp" start_bg opendepot "$od_bin" run "$@" --allow-plain-http \
+      --public-url "$url" --listen "127.0.0.1:$http_port" "${tls[@]}"
+    od_pid=$last_pid
+    for _ in $(seq 1 100); do
+      curl -fsS "${probe_ca[@]}" "$url$probe" >/dev/null 2>&1 && break
+      kill -0 "$od_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$od_pid" 2>/dev/null && break
+    grep -q 'cannot start' "$work/opendepot.log" || fail "opendepot run exited at start"
+  done
 }
 
 kc() {

@@ -47,27 +47,14 @@ gpgconf --homedir "$work/gnupg" --kill gpg-agent >/dev/null 2>&1 || true  # not 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$work/tls.key" -out "$work/tls.crt" \
   >"$work/openssl.out" 2>&1 || fail "openssl could not make a test certificate"
-od_pid=""
-for _ in 1 2 3; do
-  port="$(pick_port)" || fail "no free port"
-  url="https://127.0.0.1:$port"
-  # The key comes as the chart passes the reference's server.gpg.secretName Secret: envFrom,
-  # the armored secret key in base64, its id and a source URL.
-  TMPDIR="$work/tmp" OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64="$(base64 -w0 "$work/signing.asc")" \
-    OPENDEPOT_PROVIDER_GPG_KEY_ID="$key_fpr" OPENDEPOT_PROVIDER_GPG_SOURCE_URL="https://keys.example.com/e2e.asc" \
-    start_bg opendepot "$od_bin" run --roles=all --kubeconfig "$work/kubeconfig" \
-    --valkey-url "redis://127.0.0.1:$redis_port" --provider-registry-url "http://127.0.0.1:$double_port" \
-    --allow-plain-http --upstream-allow "127.0.0.1:$double_port" --public-url "$url" \
-    --listen "127.0.0.1:$port" --storage-root "$store" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key"
-  od_pid=$last_pid
-  for _ in $(seq 1 100); do
-    curl -fsS --cacert "$work/tls.crt" "$url/readyz" >/dev/null 2>&1 && break
-    kill -0 "$od_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$od_pid" 2>/dev/null && break
-  grep -q 'cannot start' "$work/opendepot.log" || fail "opendepot run exited at start"
-done
+# The key comes as the chart passes the reference's server.gpg.secretName Secret: envFrom,
+# the armored secret key in base64, its id and a source URL.
+OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64="$(base64 -w0 "$work/signing.asc")" \
+  OPENDEPOT_PROVIDER_GPG_KEY_ID="$key_fpr" OPENDEPOT_PROVIDER_GPG_SOURCE_URL="https://keys.example.com/e2e.asc" \
+  start_opendepot --tls "$work/tls.crt" "$work/tls.key" /readyz --roles=all --kubeconfig "$work/kubeconfig" \
+  --valkey-url "redis://127.0.0.1:$redis_port" --provider-registry-url "http://127.0.0.1:$double_port" \
+  --upstream-allow "127.0.0.1:$double_port" --storage-root "$store"
+port=$http_port
 get() { curl -fsS --cacert "$work/tls.crt" "$@"; }
 get "$url/readyz" >/dev/null || fail "opendepot is not ready"
 grep -q 'signed with key .* from OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64' "$work/opendepot.log" ||

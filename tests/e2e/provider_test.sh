@@ -32,23 +32,9 @@ start_apiserver "$api_bin"
 start_redis_anywhere "$work/redis"
 rc() { redis-cli -p "$redis_port" "$@"; }
 
-od_pid=""
-for _ in 1 2 3; do
-  http_port="$(pick_port)" || fail "no free port"
-  url="http://127.0.0.1:$http_port"
-  TMPDIR="$work/tmp" start_bg opendepot "$od_bin" run --roles=all --kubeconfig "$work/kubeconfig" \
-    --valkey-url "redis://127.0.0.1:$redis_port" --provider-registry-url "$reg" \
-    --allow-plain-http --upstream-allow "127.0.0.1:$double_port" \
-    --public-url "$url" --listen "127.0.0.1:$http_port" --storage-root "$store"
-  od_pid=$last_pid
-  for _ in $(seq 1 100); do
-    curl -fsS "$url/readyz" >/dev/null 2>&1 && break
-    kill -0 "$od_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$od_pid" 2>/dev/null && break
-  grep -q 'cannot start' "$work/opendepot.log" || fail "opendepot run exited at start"
-done
+start_opendepot /readyz --roles=all --kubeconfig "$work/kubeconfig" \
+  --valkey-url "redis://127.0.0.1:$redis_port" --provider-registry-url "$reg" \
+  --upstream-allow "127.0.0.1:$double_port" --storage-root "$store"
 curl -fsS "$url/readyz" >/dev/null || fail "opendepot is not ready at $url"
 kc create namespace "$ns" >/dev/null || fail "kubectl create namespace"
 
