@@ -3,8 +3,10 @@
 # nginx's requests/s, p99 under 5 ms). Starts `opendepot dev` with one ~256 KiB module (see
 # bench/http_lib.sh), copies the versions JSON and the archive it serves into a folder, and
 # starts Debian's nginx with the same certificate and key serving those files as static
-# files (sendfile, TLS, one worker per core like opendepot's one HTTP loop per core, no
-# access log since opendepot writes none, unlimited keep-alive requests like opendepot).
+# files (sendfile, TLS 1.2 and 1.3 like opendepot — Debian's nginx 1.22 leaves TLS 1.3 out of
+# its default — one worker per core like opendepot's one HTTP loop per core, one access-log
+# line per request like opendepot's http.access line, unlimited keep-alive requests like
+# opendepot).
 # Then wrk runs side by side against both, case by case: the versions endpoint and the
 # download of the archive, at 1 and 64 connections, ~10 s each (2 s in --quick).
 # Prints one line per case and the summary line HTTP-SUMMARY. wrk shares the machine's
@@ -38,7 +40,7 @@ pid $bench_work/nginx/nginx.pid;
 error_log $bench_work/nginx/logs/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
+  access_log $bench_work/nginx/logs/access.log;
   sendfile on;
   tcp_nopush on;
   keepalive_requests 100000000;
@@ -51,6 +53,7 @@ http {
   types { application/json json; application/zip zip; }
   server {
     listen 127.0.0.1:$port ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate $od_state/tls/tls.crt;
     ssl_certificate_key $od_state/tls/tls.key;
     root $www;
