@@ -12,6 +12,7 @@
 
 #include "adapters/registry/opentofu_registry_source.h"
 #include "tests/adapters/registry/provider_registry_double.h"
+#include "tests/adapters/registry/run_call.h"
 
 namespace od::adapters::registry {
 namespace {
@@ -79,21 +80,9 @@ class RegistrySourceTest : public ::testing::Test {
     return *source_;
   }
 
-  // Runs one call to completion; checks the callback never runs inside the call.
   template <typename T, typename Start>
   core::Result<T> run(Start start) {
-    std::optional<core::Result<T>> out;
-    bool returned = false;
-    auto handle = start([&](core::Result<T> r) {
-      EXPECT_TRUE(returned) << "callback ran inside the call";
-      out = std::move(r);
-    });
-    returned = true;
-    loop_.runUntil([&] { return out.has_value(); }, std::chrono::seconds(60));
-    if (!out) {
-      return core::makeError(Errc::Internal, "no answer within 60 s");
-    }
-    return std::move(*out);
+    return od::testing::runCall<T>(loop_, std::chrono::seconds(60), std::move(start));
   }
 
   core::Result<std::vector<std::string>> versions(std::string ns = "acme", std::string type = "widget") {

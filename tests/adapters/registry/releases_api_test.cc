@@ -10,6 +10,7 @@
 #include "adapters/registry/releases_api_parse.h"
 #include "adapters/registry/releases_api_source.h"
 #include "tests/adapters/registry/provider_registry_double.h"
+#include "tests/adapters/registry/run_call.h"
 
 namespace od::adapters::registry {
 namespace {
@@ -120,15 +121,7 @@ class ReleasesApiSourceTest : public ::testing::Test {
 
   template <typename T, typename Start>
   core::Result<T> run(Start start) {
-    std::optional<core::Result<T>> out;
-    bool returned = false;
-    auto handle = start([&](core::Result<T> r) {
-      EXPECT_TRUE(returned) << "callback ran inside the call";
-      out = std::move(r);
-    });
-    returned = true;
-    loop_.runUntil([&] { return out.has_value(); }, std::chrono::seconds(20));
-    return out ? std::move(*out) : core::Result<T>(core::makeError(Errc::Internal, "no answer"));
+    return od::testing::runCall<T>(loop_, std::chrono::seconds(20), std::move(start));
   }
 
   core::Result<std::vector<std::string>> versions(std::string ns = "hashicorp", std::string type = "aws") {
