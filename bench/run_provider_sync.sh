@@ -12,23 +12,13 @@
 #   OPENDEPOT_BIN, APISERVER_BIN, REGISTRY_DOUBLE_BIN  use these binaries instead of building
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-quick=0
-build="$root/build-bench"
-for arg in "$@"; do
-  case "$arg" in
-    --quick) quick=1 ;;
-    -*) echo "usage: $0 [--quick] [build-dir]" >&2; exit 2 ;;
-    *) build="$arg" ;;
-  esac
-done
-case "$build" in /*) ;; *) build="$root/$build" ;; esac
+source "$root/bench/build_lib.sh"
+parse_bench_args "$@"
 od_bin="${OPENDEPOT_BIN:-}"
 api_bin="${APISERVER_BIN:-}"
 reg_bin="${REGISTRY_DOUBLE_BIN:-}"
 if [ -z "$od_bin" ] || [ -z "$api_bin" ] || [ -z "$reg_bin" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOD_BUILD_BENCH=ON \
-    -DCMAKE_CXX_FLAGS=-Wno-restrict >/dev/null
-  cmake --build "$build" --target opendepot od_test_apiserver od_provider_registry_double >/dev/null
+  build_bench_targets opendepot od_test_apiserver od_provider_registry_double
   od_bin="$build/opendepot"
   api_bin="$build/tests/kubeapi/od_test_apiserver"
   reg_bin="$build/tests/adapters/registry/od_provider_registry_double"

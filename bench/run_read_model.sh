@@ -8,21 +8,11 @@
 #   READ_MODEL_BENCH_BIN  use this binary instead of building it
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-quick=0
-build="$root/build-bench"
-for arg in "$@"; do
-  case "$arg" in
-    --quick) quick=1 ;;
-    -*) echo "usage: $0 [--quick] [build-dir]" >&2; exit 2 ;;
-    *) build="$arg" ;;
-  esac
-done
-case "$build" in /*) ;; *) build="$root/$build" ;; esac
+source "$root/bench/build_lib.sh"
+parse_bench_args "$@"
 bin="${READ_MODEL_BENCH_BIN:-}"
 if [ -z "$bin" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOD_BUILD_BENCH=ON \
-    -DCMAKE_CXX_FLAGS=-Wno-restrict >/dev/null
-  cmake --build "$build" --target read_model_bench >/dev/null
+  build_bench_targets read_model_bench
   bin="$build/bench/read_model_bench"
 fi
 size=(--modules 1000 --versions-per-module 100)
