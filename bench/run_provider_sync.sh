@@ -63,26 +63,8 @@ kb() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$worker_pid/status"; }
 rss_idle_kb="$(kb VmHWM)"
 
 kc create namespace "$ns" >/dev/null || fail "kubectl create namespace"
-cat >"$work/big.yaml" <<YAML
-apiVersion: opendepot.defdev.io/v1alpha1
-kind: Provider
-metadata:
-  name: big
-  namespace: $ns
-spec:
-  providerConfig:
-    name: big
-    namespace: acme
-    operatingSystems: [linux]
-    architectures: [amd64]
-    storageConfig:
-      fileSystem:
-        directoryPath: $store/providers
-  versions:
-    - version: "1.0.0"
-YAML
 start_ns=$(date +%s%N)
-kc apply -f "$work/big.yaml" >/dev/null || fail "kubectl apply"
+apply_provider big linux amd64
 field() { kc get version big-1-0-0-linux-amd64 -n "$ns" -o "jsonpath={$1}" 2>/dev/null; }
 synced() { [ "$(field .status.synced)" = true ]; }
 wait_until 900 'big-1-0-0-linux-amd64 synced (status: $(field .status.syncStatus))' synced

@@ -11,6 +11,7 @@
 #                            $http_port, $url and $od_pid
 #   start_bg NAME CMD…       any command, output to $work/NAME.log; sets $last_pid
 #   kc ARGS…                 the real kubectl against the test API server
+#   apply_provider NAME OSES ARCHES  kubectl apply of Provider $ns/NAME for acme/NAME 1.0.0
 #   wait_until SECS WHAT CMD…  polls CMD every 0.2 s; on timeout fails with WHAT, expanded
 #                            then (give it in single quotes to show the state at that time)
 # The tests exit 77 (ctest: skipped) when a peer they need is not installed.
@@ -172,6 +173,31 @@ start_opendepot() {
 
 kc() {
   env HOME="$work/home" KUBECONFIG="$work/kubeconfig" KUBECACHEDIR="$work/kcache" /usr/bin/kubectl "$@"
+}
+
+# A Provider $ns/NAME for acme/NAME 1.0.0 on OSES x ARCHES (YAML flow lists, e.g.
+# "linux, darwin"), stored under $store/providers; its manifest is $work/NAME.yaml.
+apply_provider() {
+  local name="$1" oses="$2" arches="$3"
+  cat >"$work/$name.yaml" <<YAML
+apiVersion: opendepot.defdev.io/v1alpha1
+kind: Provider
+metadata:
+  name: $name
+  namespace: $ns
+spec:
+  providerConfig:
+    name: $name
+    namespace: acme
+    operatingSystems: [$oses]
+    architectures: [$arches]
+    storageConfig:
+      fileSystem:
+        directoryPath: $store/providers
+  versions:
+    - version: "1.0.0"
+YAML
+  kc apply -f "$work/$name.yaml" >"$work/apply.out" 2>&1 || fail "kubectl apply $name: $(cat "$work/apply.out")"
 }
 
 wait_until() {

@@ -61,25 +61,7 @@ grep -q 'signed with key .* from OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64' "$wo
   fail "the startup log does not name the signing key and the Secret variable it came from"
 
 kc create namespace "$ns" >/dev/null || fail "kubectl create namespace"
-cat >"$work/provider.yaml" <<YAML
-apiVersion: opendepot.defdev.io/v1alpha1
-kind: Provider
-metadata:
-  name: demo
-  namespace: $ns
-spec:
-  providerConfig:
-    name: demo
-    namespace: acme
-    operatingSystems: [linux, darwin]
-    architectures: [amd64, arm64]
-    storageConfig:
-      fileSystem:
-        directoryPath: $store/providers
-  versions:
-    - version: "1.0.0"
-YAML
-kc apply -f "$work/provider.yaml" >"$work/apply.out" 2>&1 || fail "kubectl apply: $(cat "$work/apply.out")"
+apply_provider demo "linux, darwin" "amd64, arm64"
 
 synced_count() {
   kc get versions -n "$ns" -l "opendepot.defdev.io/provider=demo" \

@@ -38,27 +38,6 @@ start_opendepot /readyz --roles=all --kubeconfig "$work/kubeconfig" \
 curl -fsS "$url/readyz" >/dev/null || fail "opendepot is not ready at $url"
 kc create namespace "$ns" >/dev/null || fail "kubectl create namespace"
 
-apply_provider() {  # NAME: a Provider for acme/NAME 1.0.0 on linux amd64+arm64
-  cat >"$work/$1.yaml" <<YAML
-apiVersion: opendepot.defdev.io/v1alpha1
-kind: Provider
-metadata:
-  name: $1
-  namespace: $ns
-spec:
-  providerConfig:
-    name: $1
-    namespace: acme
-    operatingSystems: [linux]
-    architectures: [amd64, arm64]
-    storageConfig:
-      fileSystem:
-        directoryPath: $store/providers
-  versions:
-    - version: "1.0.0"
-YAML
-  kc apply -f "$work/$1.yaml" >"$work/apply.out" 2>&1 || fail "kubectl apply $1: $(cat "$work/apply.out")"
-}
 # "name os arch synced fileName checksum" per Version of provider $1 (syncStatus separately).
 versions_table() {
   kc get versions -n "$ns" -l "opendepot.defdev.io/provider=$1" -o \
@@ -98,7 +77,7 @@ h1_of_zip() {
 }
 
 # 1. A clean provider: 2 platforms synced, zips stored, h1 in the facts.
-apply_provider demo
+apply_provider demo linux "amd64, arm64"
 wait_until 60 'demo: both platforms synced: $(versions_table demo 2>&1 | tr "\n" ";") $(sync_statuses demo 2>&1 | tr "\n" ";")' \
   both_synced demo
 versions_table demo >"$work/demo.table"
@@ -153,7 +132,7 @@ fi
 
 # 2. A zip tampered after signing: both Versions unsynced, the status names the check.
 curl -fsS -X POST "$reg/_double/fault?name=tampered-zip" >/dev/null || fail "fault control (tampered-zip)"
-apply_provider tampered
+apply_provider tampered linux "amd64, arm64"
 wait_until 60 'tampered: both Versions failed on SHA256SUMS: $(sync_statuses tampered 2>&1 | tr "\n" ";")' \
   both_failed_with tampered "in SHA256SUMS"
 sync_statuses tampered >"$work/tampered.statuses"
@@ -161,7 +140,7 @@ head -n 1 "$work/tampered.statuses"
 
 # 3. A signature over other bytes.
 curl -fsS -X POST "$reg/_double/fault?name=bad-signature" >/dev/null || fail "fault control (bad-signature)"
-apply_provider badsig
+apply_provider badsig linux "amd64, arm64"
 wait_until 60 'badsig: both Versions failed on the signature: $(sync_statuses badsig 2>&1 | tr "\n" ";")' \
   both_failed_with badsig "SHA256SUMS signature does not verify"
 sync_statuses badsig >"$work/badsig.statuses"
