@@ -60,14 +60,8 @@ struct ProviderFixture {
   }
 
   RegistryConfig config() {
-    RegistryConfig c;
-    c.public_url = "https://registry.example.com/";
-    c.storage_root = root.string();
-    c.token_key = kTokenKey;
-    c.token_ttl = std::chrono::seconds(600);
-    c.recorder = &recorder;
+    RegistryConfig c = fixtureConfig(root, recorder, now);
     c.signing_keys = keys;
-    c.now = [this] { return now; };
     return c;
   }
 

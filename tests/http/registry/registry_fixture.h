@@ -45,6 +45,22 @@ inline const std::string kFile200 = "0190a1b2-ffff-7e5f-8a9b-0c1d2e3f4a5b.tar.gz
 inline const std::string kBytes120 = "PK\x03\x04 module one-two-zero";
 inline const std::string kBytes200 = "\x1f\x8b module two";
 
+// The fixtures' RegistryConfig: public URL https://registry.example.com/, storage under `root`,
+// kTokenKey with a 600 s lifetime, downloads recorded in `recorder`, the clock reading `now`
+// (both must outlive the routes).
+inline RegistryConfig fixtureConfig(const std::filesystem::path& root,
+                                    RecordingRecorder& recorder,
+                                    const std::chrono::system_clock::time_point& now) {
+  RegistryConfig c;
+  c.public_url = "https://registry.example.com/";
+  c.storage_root = root.string();
+  c.token_key = kTokenKey;
+  c.token_ttl = std::chrono::seconds(600);
+  c.recorder = &recorder;
+  c.now = [&now] { return now; };
+  return c;
+}
+
 struct RegistryFixture {
   std::filesystem::path root;
   proj::SnapshotHolder holder;
@@ -69,16 +85,7 @@ struct RegistryFixture {
     std::filesystem::remove_all(root, ec);
   }
 
-  RegistryConfig config() {
-    RegistryConfig c;
-    c.public_url = "https://registry.example.com/";
-    c.storage_root = root.string();
-    c.token_key = kTokenKey;
-    c.token_ttl = std::chrono::seconds(600);
-    c.recorder = &recorder;
-    c.now = [this] { return now; };
-    return c;
-  }
+  RegistryConfig config() { return fixtureConfig(root, recorder, now); }
 
   static proj::ServableVersion version(std::string v, const std::string& file, char fill) {
     return proj::ServableVersion{std::move(v), core::base64Encode(std::string(32, fill)),
