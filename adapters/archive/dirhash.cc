@@ -164,18 +164,10 @@ core::Result<std::string> zipDirhash(const std::string& path, const core::Hasher
     return readError(a.get(), 0);
   }
   ZipHasher zip(a.get(), hasher, limits, static_cast<uint64_t>(st.st_size));
-  for (uint64_t seen = 0;; ++seen) {
-    struct archive_entry* entry = nullptr;
-    const int r = archive_read_next_header(a.get(), &entry);
-    if (r == ARCHIVE_EOF) {
-      break;
-    }
-    if (r < ARCHIVE_WARN) {
-      return readError(a.get(), seen);
-    }
-    if (auto status = zip.onEntry(entry); !status.ok()) {
-      return std::move(status).takeError();
-    }
+  auto read = forEachEntry(a.get(), [&](struct archive_entry* e) { return zip.onEntry(e); },
+                           readError);
+  if (!read.ok()) {
+    return std::move(read).takeError();
   }
   return dirhash1(std::move(zip).take(), hasher);
 }

@@ -212,18 +212,10 @@ core::Result<Tree> extractArchive(const std::string& archive_path, const std::st
     return headerError(a.get(), 0);
   }
   Extractor extractor(a.get(), dest_dir, limits, size);
-  for (uint64_t seen = 0;; ++seen) {
-    struct archive_entry* entry = nullptr;
-    const int r = archive_read_next_header(a.get(), &entry);
-    if (r == ARCHIVE_EOF) {
-      break;
-    }
-    if (r < ARCHIVE_WARN) {
-      return headerError(a.get(), seen);
-    }
-    if (auto status = extractor.onEntry(entry); !status.ok()) {
-      return std::move(status).takeError();
-    }
+  auto read = forEachEntry(
+      a.get(), [&](struct archive_entry* e) { return extractor.onEntry(e); }, headerError);
+  if (!read.ok()) {
+    return std::move(read).takeError();
   }
   return std::move(extractor).finish();
 }
