@@ -233,10 +233,7 @@ while read -r name _ _ file sum; do check_artifact "$name" "$file" "$sum"; done 
 [ "$(rc XLEN 'od:{ctl}:dead')" = 0 ] || fail "entries were parked on od:{ctl}:dead: $(rc --raw XRANGE 'od:{ctl}:dead' - + | head -n 40)"
 left="$(find "$store" "$work/tmp" \( -name '.od-sync-*' -o -name '.od-extract-*' -o -name '.od-tmp-*' \) -print)"
 [ -z "$left" ] || fail "temporary files are left: $left"
-kill -TERM "$od_pid"
-for _ in $(seq 1 100); do kill -0 "$od_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$od_pid" 2>/dev/null && fail "opendepot run did not stop on SIGTERM"
-wait "$od_pid" || fail "opendepot run exited with an error"
+stop_opendepot
 if grep -E '\[(error|critical)\]' "$work/opendepot.log" >"$work/errors.txt"; then
   echo "note: the log has error lines:" && head -n 20 "$work/errors.txt"
 fi

@@ -146,7 +146,5 @@ curl -fsS -X POST "$gh/_double/repos/$aks/fault?kind=none" >/dev/null || fail "f
 curl -fsS -X POST "$reg/_double/fault?name=none" >/dev/null || fail "fault control (none)"
 wait_until 40 'Synced again: $(synced_condition status) $(synced_condition message)' synced_is True
 
-kill -TERM "$od_pid"
-for _ in $(seq 1 100); do kill -0 "$od_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$od_pid" 2>/dev/null && fail "opendepot run did not stop on SIGTERM"
+stop_opendepot
 echo "PASS depot"

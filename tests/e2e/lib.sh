@@ -11,6 +11,7 @@
 #                            $http_port, $url and $od_pid
 #   start_bg NAME CMD…       any command, output to $work/NAME.log; sets $last_pid
 #   kc ARGS…                 the real kubectl against the test API server
+#   stop_opendepot           SIGTERM to $od_pid; fails unless it exits cleanly within 10 s
 #   apply_provider NAME OSES ARCHES  kubectl apply of Provider $ns/NAME for acme/NAME 1.0.0
 #   wait_until SECS WHAT CMD…  polls CMD every 0.2 s; on timeout fails with WHAT, expanded
 #                            then (give it in single quotes to show the state at that time)
@@ -173,6 +174,13 @@ start_opendepot() {
 
 kc() {
   env HOME="$work/home" KUBECONFIG="$work/kubeconfig" KUBECACHEDIR="$work/kcache" /usr/bin/kubectl "$@"
+}
+
+stop_opendepot() {
+  kill -TERM "$od_pid"
+  for _ in $(seq 1 100); do kill -0 "$od_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$od_pid" 2>/dev/null && fail "opendepot run did not stop on SIGTERM"
+  wait "$od_pid" || fail "opendepot run exited with an error"
 }
 
 # A Provider $ns/NAME for acme/NAME 1.0.0 on OSES x ARCHES (YAML flow lists, e.g.

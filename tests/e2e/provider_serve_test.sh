@@ -179,8 +179,5 @@ fi
 downloads() { redis-cli -p "$redis_port" --raw XRANGE 'od:{stats}:downloads' - + | grep -c '"Provider"' || true; }
 wait_until 10 'provider downloads recorded ($(downloads))' test "$(downloads)" -ge 2
 
-kill -TERM "$od_pid"
-for _ in $(seq 1 100); do kill -0 "$od_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$od_pid" 2>/dev/null && fail "opendepot run did not stop on SIGTERM"
-wait "$od_pid" || fail "opendepot run exited with an error"
+stop_opendepot
 echo "provider_serve_test: ok"

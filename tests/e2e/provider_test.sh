@@ -165,8 +165,5 @@ stored_zips() { find "$store" -path "$store/.od-meta" -prune -o -type f -name '*
 left="$(find "$store" "$work/tmp" -name '.od-sync-*' -print)"
 [ -z "$left" ] || fail "temporary downloads are left: $left"
 
-kill -TERM "$od_pid"
-for _ in $(seq 1 100); do kill -0 "$od_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$od_pid" 2>/dev/null && fail "opendepot run did not stop on SIGTERM"
-wait "$od_pid" || fail "opendepot run exited with an error"
+stop_opendepot
 echo "provider_test: ok"
