@@ -105,7 +105,9 @@ void Connection::readInput() {
     if (!lingering_) {
       in_.append(buf, r.bytes);
     }
-    if (!ssl_ || SSL_pending(ssl_.get()) == 0) {
+    // SSL_has_pending also counts raw bytes read ahead but not yet decrypted (read-ahead is
+    // on, see tls.cc): those too will raise no socket event.
+    if (!ssl_ || SSL_has_pending(ssl_.get()) == 0) {
       return;
     }
     r = readSome(buf, sizeof(buf));

@@ -29,6 +29,9 @@ core::Result<SslCtxPtr> loadServerContext(const TlsFiles& files) {
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                   SSL_MODE_RELEASE_BUFFERS);
+  // One read(2) takes a whole request record (and whatever follows) instead of a 5-byte
+  // record header and then its body.
+  SSL_CTX_set_read_ahead(ctx.get(), 1);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert_file.c_str()) != 1) {
     return core::makeError(core::Errc::Invalid, files.cert_file + ": " + opensslReason());
   }

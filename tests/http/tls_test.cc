@@ -83,7 +83,18 @@ TlsReply tlsRequest(uint16_t port, const std::string& request, int max_version =
     X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof(cn));
     reply.peer_cn = cn;
     X509_free(peer);
-    SSL_write(ssl, request.data(), static_cast<int>(request.size()));
+    if (pause_ms > 0) {
+      // One TLS record per request: the server reads ahead, so later records wait in
+      // OpenSSL's buffer, not in the socket.
+      size_t from = 0;
+      while (from < request.size()) {
+        const size_t end = request.find("\r\n\r\n", from) + 4;
+        SSL_write(ssl, request.data() + from, static_cast<int>(end - from));
+        from = end;
+      }
+    } else {
+      SSL_write(ssl, request.data(), static_cast<int>(request.size()));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
     char buf[65536];
     int n;
