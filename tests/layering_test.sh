@@ -33,10 +33,10 @@ third_events="^(simdjson\.h|spdlog/.*|fmt/.*)$"
 check core "^core/" "${std_only}|${third_core}"
 check events "^(core|events)/" "${std_only}|${third_events}"
 check projections "^(core|events|projections)/" "${std_only}|${third_events}"
-# http/: read side of projections only; no adapters/, no events/; libev, OpenSSL, http_parser and
-# POSIX socket headers are allowed.
+# http/: read side of projections only; no adapters/, no events/; libev, OpenSSL, http_parser,
+# POSIX socket headers and Linux kernel interface headers (openat2's) are allowed.
 check http "^(core/|http/|projections/read_model/)" \
-  "${std_only}|${third_events}|^(ev\.h|http_parser\.h|openssl/.*|(sys|netinet|arpa)/.*|[a-z_]+\.h)$"
+  "${std_only}|${third_events}|^(ev\.h|http_parser\.h|openssl/.*|(sys|netinet|arpa|linux)/.*|[a-z_]+\.h)$"
 # adapters/ (except main/) implement core's ports and may use events/ codecs.
 for dir in adapters/*/; do
   dir=${dir%/}
