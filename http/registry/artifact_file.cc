@@ -141,4 +141,19 @@ std::string_view artifactContentType(std::string_view file_name) {
   return "application/octet-stream";
 }
 
+Response artifactResponse(std::string_view root, std::string_view key, std::string_view file_name) {
+  auto file = openArtifact(root, key);
+  if (!file.ok()) {
+    const bool missing = file.error().code == core::Errc::NotFound;
+    return Response::error(missing ? 404 : 500, missing ? "artifact file is missing from storage"
+                                                        : "artifact cannot be read from storage");
+  }
+  Response res;
+  res.status = 200;
+  res.header("Content-Type", std::string(artifactContentType(file_name)));
+  res.header("Cache-Control", "no-store");
+  res.file.emplace(std::move(*file));
+  return res;
+}
+
 }  // namespace od::http

@@ -29,4 +29,9 @@ core::Result<FileBody> openArtifact(std::string_view root, std::string_view key,
 // anything else application/octet-stream.
 std::string_view artifactContentType(std::string_view file_name);
 
+// The answer that sends `root/<key>` (openArtifact): 200 with the file as body, Content-Type
+// by `file_name` and Cache-Control no-store; 404 when the file is missing from storage, 500
+// when it cannot be read (the registry error shape; storage paths are not disclosed).
+Response artifactResponse(std::string_view root, std::string_view key, std::string_view file_name);
+
 }  // namespace od::http

@@ -136,18 +136,8 @@ class Providers {
     if (r.param("file") != l.platform->filename) {
       return Response::error(403, "the download token does not grant this file");
     }
-    auto file = openArtifact(config_.storage_root, l.platform->key);
-    if (!file.ok()) {
-      const bool missing = file.error().code == core::Errc::NotFound;
-      return Response::error(missing ? 404 : 500, missing ? "artifact file is missing from storage"
-                                                          : "artifact cannot be read from storage");
-    }
-    Response res;
-    res.status = 200;
-    res.header("Content-Type", "application/zip");
-    res.header("Cache-Control", "no-store");
-    res.file.emplace(std::move(*file));
-    if (r.method == "GET" && config_.recorder != nullptr) {
+    Response res = artifactResponse(config_.storage_root, l.platform->key, l.platform->filename);
+    if (res.status == 200 && r.method == "GET" && config_.recorder != nullptr) {
       config_.recorder->record(core::DownloadRecord{"Provider", l.provider->name_space,
                                                     l.provider->name, l.release->version, os, arch,
                                                     clientProduct(r), now * 1000});

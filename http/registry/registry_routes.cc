@@ -113,19 +113,8 @@ class Registry {
     if (r.param("file") != v->fileName()) {
       return Response::error(403, "the download token does not grant this file");
     }
-    auto file = openArtifact(config_.storage_root, v->key);
-    if (!file.ok()) {
-      const core::Error& e = file.error();
-      return Response::error(e.code == core::Errc::NotFound ? 404 : 500,
-                             e.code == core::Errc::NotFound ? "artifact file is missing from storage"
-                                                            : "artifact cannot be read from storage");
-    }
-    Response res;
-    res.status = 200;
-    res.header("Content-Type", std::string(artifactContentType(v->fileName())));
-    res.header("Cache-Control", "no-store");
-    res.file.emplace(std::move(*file));
-    if (r.method == "GET" && config_.recorder != nullptr) {
+    Response res = artifactResponse(config_.storage_root, v->key, v->fileName());
+    if (res.status == 200 && r.method == "GET" && config_.recorder != nullptr) {
       config_.recorder->record(core::DownloadRecord{"Module", m->name_space, m->name, v->version, "",
                                                     "", clientProduct(r), now * 1000});
     }

@@ -79,6 +79,24 @@ TEST_P(ArtifactFile, ALinkToAFileInsideTheRootIsStillRefused) {
   EXPECT_EQ(errorOf("alias/vpc/f.zip"), core::Errc::Permission);
 }
 
+TEST_P(ArtifactFile, ResponseSendsTheFileOrSaysWhatIsWrong) {
+  Response ok = artifactResponse(root.string(), "a/vpc/f.zip", "f.zip");
+  EXPECT_EQ(ok.status, 200);
+  ASSERT_TRUE(ok.file.has_value());
+  EXPECT_EQ(ok.file->length(), 5u);
+  ASSERT_NE(findHeader(ok.headers, "content-type"), nullptr);
+  EXPECT_EQ(*findHeader(ok.headers, "content-type"), "application/zip");
+  ASSERT_NE(findHeader(ok.headers, "cache-control"), nullptr);
+  EXPECT_EQ(*findHeader(ok.headers, "cache-control"), "no-store");
+  Response missing = artifactResponse(root.string(), "a/vpc/gone.zip", "gone.zip");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_FALSE(missing.file.has_value());
+  std::filesystem::create_symlink(root / "a/vpc/f.zip", root / "a/vpc/link.zip");
+  Response refused = artifactResponse(root.string(), "a/vpc/link.zip", "link.zip");
+  EXPECT_EQ(refused.status, 500);
+  EXPECT_EQ(refused.body.find(root.string()), std::string::npos) << "storage paths stay private";
+}
+
 INSTANTIATE_TEST_SUITE_P(Resolve, ArtifactFile,
                          ::testing::Values(ArtifactWalk::Auto, ArtifactWalk::Walk),
                          [](const ::testing::TestParamInfo<ArtifactWalk>& info) {
