@@ -520,10 +520,8 @@ core::Status Registry::startServe() {
   rc.public_url = options_.public_url;
   rc.storage_root = options_.storage_root;
   rc.token_key = std::move(key);
-  stats::DownloadRecorderConfig recorder_config;
-  recorder_config.linger = std::chrono::milliseconds(20);  // one append per batch, not per download
   recorder_ = std::make_unique<stats::StreamDownloadRecorder>(
-      runtime_, [this](std::function<void()> fn) { loop_.post(std::move(fn)); }, recorder_config);
+      runtime_, [this](std::function<void()> fn) { loop_.post(std::move(fn)); });
   rc.recorder = recorder_.get();
   rc.signing_keys = signing_keys_;
   if (auto st = http::addRegistryRoutes(router_, snapshots_, rc); !st.ok()) {

@@ -40,7 +40,6 @@ StreamDownloadRecorder::~StreamDownloadRecorder() {
   lost += batch_.size();
   call_.reset();
   retry_timer_.reset();
-  linger_timer_.reset();
   if (lost > 0) {
     rt_.logger.warn("download recorder: {} download event(s) not appended at shutdown", lost);
   }
@@ -83,29 +82,8 @@ bool StreamDownloadRecorder::idle() const {
 
 void StreamDownloadRecorder::onPosted() {
   if (!busy_) {
-    scheduleBatch();
-  }
-}
-
-void StreamDownloadRecorder::scheduleBatch() {
-  if (linger_timer_) {
-    return;  // already gathering; the timer takes the batch
-  }
-  bool full = false;
-  {
-    std::lock_guard<std::mutex> lock(shared_->mutex);
-    full = shared_->queue.size() >= std::max<size_t>(config_.batch_size, 1);
-  }
-  if (full || config_.linger.count() <= 0) {
     takeBatch();
-    return;
   }
-  linger_timer_ = rt_.clock.after(config_.linger, [this] {
-    linger_timer_.reset();
-    if (!busy_) {
-      takeBatch();
-    }
-  });
 }
 
 void StreamDownloadRecorder::takeBatch() {
@@ -165,7 +143,7 @@ void StreamDownloadRecorder::onAppended(core::Result<std::vector<core::AppendRes
   attempt_ = 0;
   batch_.clear();
   busy_ = false;
-  scheduleBatch();
+  takeBatch();
 }
 
 core::AppendRecord StreamDownloadRecorder::encode(const core::DownloadRecord& r) {

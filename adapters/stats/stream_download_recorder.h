@@ -9,9 +9,6 @@
 // - The control loop owns the appends. The first record() that finds the loop idle posts
 //   one flush to it; while the loop owns the queue (flush posted, append in flight or a
 //   retry waiting) no further posts happen, so HTTP threads post at most once per batch.
-// - With `linger` > 0 the loop waits that long for a batch to fill before appending one
-//   smaller than `batch_size` (a full one goes at once), after an idle spell as after an
-//   append; the HTTP threads still post at most once per batch.
 // - The loop takes up to `batch_size` records, encodes them (envelope id = 128 random
 //   bits, key Kind/namespace/name, ts = download time) and appends them in ONE call; one
 //   append is in flight at a time. On error the same batch is retried after backoff with
@@ -50,10 +47,6 @@ namespace od::adapters::stats {
 struct DownloadRecorderConfig {
   size_t capacity = 10000;  // queued records at most; beyond that record() drops
   size_t batch_size = 256;  // records per append call
-  // How long the loop lets records gather before appending a batch smaller than batch_size
-  // (0: at once). Download counts need no millisecond freshness; gathering turns one
-  // wake-up, one append and one stats FUNCTION call per download into one per batch.
-  std::chrono::milliseconds linger{0};
   events::BackoffPolicy retry_backoff{std::chrono::milliseconds(200),
                                       std::chrono::milliseconds(30000), 0.5};
   std::string stream = std::string(events::streams::kDownloads);
@@ -90,9 +83,6 @@ class StreamDownloadRecorder final : public core::DownloadRecorder {
 
  private:
   void onPosted();
-  // Takes a batch now when a full one is queued or linger is 0; otherwise arms the linger
-  // timer (once) and takes it when that fires.
-  void scheduleBatch();
   void takeBatch();
   void send();
   void onAppended(core::Result<std::vector<core::AppendResult>> result);
@@ -109,7 +99,6 @@ class StreamDownloadRecorder final : public core::DownloadRecorder {
   uint64_t completed_seq_ = 0;             // the last append call that completed
   core::CancelablePtr call_;
   core::CancelablePtr retry_timer_;
-  core::CancelablePtr linger_timer_;       // loop thread: set while a batch is gathering
 };
 
 }  // namespace od::adapters::stats

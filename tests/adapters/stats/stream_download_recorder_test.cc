@@ -182,49 +182,6 @@ TEST_F(RecorderTest, RecordsArrivingDuringAnAppendGoOutWithTheNextBatch) {
   EXPECT_TRUE(recorder->idle());
 }
 
-TEST_F(RecorderTest, LingerGathersDownloadsIntoOneAppendAndAFullBatchGoesAtOnce) {
-  auto recorder = make({.capacity = 100, .batch_size = 5, .linger = milliseconds(20)});
-  ASSERT_TRUE(recorder->record(download("vpc", "1.0.0")));
-  turn();
-  EXPECT_EQ(log_.calls(Op::Append), 0u);  // gathering
-  EXPECT_FALSE(recorder->idle());
-  for (int i = 1; i < 3; ++i) {
-    ASSERT_TRUE(recorder->record(download("vpc", "1.0." + std::to_string(i))));
-  }
-  EXPECT_EQ(postedCount(), 1u);  // the loop owns the queue while it gathers: no extra post
-  clock_.advance(milliseconds(19));
-  EXPECT_EQ(log_.calls(Op::Append), 0u);
-  clock_.advance(milliseconds(1));
-  EXPECT_EQ(log_.calls(Op::Append), 1u);  // three downloads, one append
-  EXPECT_EQ(appended().size(), 3u);
-  // Records that arrive while gathering after an append go out together too...
-  for (int i = 3; i < 5; ++i) {
-    ASSERT_TRUE(recorder->record(download("vpc", "1.0." + std::to_string(i))));
-  }
-  clock_.advance(milliseconds(20));
-  EXPECT_EQ(log_.calls(Op::Append), 2u);
-  EXPECT_EQ(appended().size(), 5u);
-  clock_.advance(milliseconds(20));  // the empty gather hands the queue back
-  EXPECT_TRUE(recorder->idle());
-  // ...and a full batch does not wait.
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(recorder->record(download("vpc", "2.0." + std::to_string(i))));
-  }
-  turn();
-  EXPECT_EQ(log_.calls(Op::Append), 3u);
-  EXPECT_EQ(appended().size(), 10u);
-  EXPECT_EQ(recorder->metrics().appended, 10u);
-}
-
-TEST_F(RecorderTest, DestructionWhileGatheringDropsTheQueuedRecords) {
-  auto recorder = make({.capacity = 100, .batch_size = 5, .linger = milliseconds(20)});
-  ASSERT_TRUE(recorder->record(download("vpc", "1.0.0")));
-  turn();
-  recorder.reset();
-  clock_.advance(milliseconds(50));  // the linger timer died with the recorder
-  EXPECT_EQ(log_.calls(Op::Append), 0u);
-}
-
 TEST_F(RecorderTest, RetriesTheSameBatchAfterAnEventLogFailure) {
   auto recorder = make({.capacity = 2, .batch_size = 10,
                         .retry_backoff = {milliseconds(100), milliseconds(1000), 0.0}});
