@@ -50,7 +50,7 @@ class GpgCli {
   std::string exportPublic(const std::string& fpr) const;
   std::string sign(const std::string& fpr, const std::string& document, bool armor = false,
                    const std::string& faked_time = "") const;
-  // `gpg --verify` in a fresh home holding only `public_key`.
+  // `gpgv` against a keyring holding only `public_key` (dearmored in a fresh home).
   static bool verifies(const std::string& public_key, const std::string& document,
                        const std::string& signature);
 
