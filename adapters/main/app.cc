@@ -479,20 +479,12 @@ core::Status Registry::startSigner() {
   }
   sign::GpgmeSignerOptions so;
   so.key_file = options_.gpg_key_file;
+  so.private_key = env.private_key;
+  so.private_key_source = kGpgPrivateKeyEnv;
   so.previous_key_files = options_.gpg_previous_key_files;
-  std::string source = "--gpg-key-file " + options_.gpg_key_file;
-  core::Result<std::unique_ptr<sign::GpgmeSigner>> signer = core::makeError(core::Errc::Internal, "unset");
-  if (!options_.gpg_key_file.empty()) {
-    signer = sign::GpgmeSigner::create(loop_, *pool_, so);
-  } else {
-    source = kGpgPrivateKeyEnv;
-    std::vector<std::string> previous;
-    for (const std::string& file : so.previous_key_files) {
-      OD_TRY(std::string armor, sign::readKeyFile(file));
-      previous.push_back(std::move(armor));
-    }
-    signer = sign::GpgmeSigner::fromKeys(loop_, *pool_, env.private_key, previous, source);
-  }
+  const std::string source =
+      options_.gpg_key_file.empty() ? std::string(kGpgPrivateKeyEnv) : "--gpg-key-file " + options_.gpg_key_file;
+  auto signer = sign::GpgmeSigner::create(loop_, *pool_, so);
   if (!signer.ok()) {
     return core::makeError(signer.error().code, source + ": " + signer.error().message);
   }

@@ -130,14 +130,21 @@ core::Result<std::string> readKeyFile(const std::string& path) {
 
 core::Result<std::unique_ptr<GpgmeSigner>> GpgmeSigner::create(loop::EventLoop& loop, exec::WorkerPool& pool,
                                                                const GpgmeSignerOptions& options) {
-  if (options.key_file.empty()) return makeError(Errc::Invalid, "--gpg-key-file is required for signing");
-  OD_TRY(std::string private_key, readKeyFile(options.key_file));
+  if (options.key_file.empty() && options.private_key.empty()) {
+    return makeError(Errc::Invalid, "--gpg-key-file is required for signing");
+  }
+  std::string private_key = options.private_key;
+  std::string source = options.private_key_source;
+  if (!options.key_file.empty()) {
+    OD_TRY(private_key, readKeyFile(options.key_file));
+    source = "key file " + options.key_file;
+  }
   std::vector<std::string> previous;
   for (const std::string& file : options.previous_key_files) {
     OD_TRY(std::string armor, readKeyFile(file));
     previous.push_back(std::move(armor));
   }
-  return fromKeys(loop, pool, private_key, previous, "key file " + options.key_file);
+  return fromKeys(loop, pool, private_key, previous, source);
 }
 
 core::Result<std::unique_ptr<GpgmeSigner>> GpgmeSigner::fromKeys(

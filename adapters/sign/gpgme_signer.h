@@ -31,6 +31,8 @@ namespace od::adapters::sign {
 
 struct GpgmeSignerOptions {
   std::string key_file;                          // --gpg-key-file: armored (or base64) secret key
+  std::string private_key;                       // the same in memory; used when key_file is empty
+  std::string private_key_source = "the key";    // names private_key in error messages
   std::vector<std::string> previous_key_files;   // armored public keys still published
 };
 

@@ -24,6 +24,13 @@ constexpr std::string_view kSums =
     "5f1c…  terraform-provider-demo_1.0.0_linux_amd64.zip\n"
     "9a2b…  terraform-provider-demo_1.0.0_darwin_arm64.zip\n";
 
+GpgmeSignerOptions keyFileOptions(std::string key_file, std::vector<std::string> previous = {}) {
+  GpgmeSignerOptions o;
+  o.key_file = std::move(key_file);
+  o.previous_key_files = std::move(previous);
+  return o;
+}
+
 class GpgmeSignerTest : public ::testing::Test {
  protected:
   core::Result<std::unique_ptr<GpgmeSigner>> fromKey(const std::string& armored,
@@ -74,7 +81,7 @@ TEST_F(GpgmeSignerTest, CreateReadsArmoredOrBase64KeyFiles) {
   const std::string armored = gpg_.exportSecret(fpr);
   for (const std::string& content : {armored, core::base64Encode(armored) + "\n"}) {
     const std::string path = gpg_.writeFile("signing.key", content);
-    auto signer = GpgmeSigner::create(loop_, pool_, GpgmeSignerOptions{path, {}});
+    auto signer = GpgmeSigner::create(loop_, pool_, keyFileOptions(path));
     ASSERT_TRUE(signer.ok()) << signer.error().message;
     EXPECT_EQ((*signer)->publicKeys().at(0).key_id, fpr.substr(24));
     auto sig = (*signer)->signNow("hello\n");
@@ -90,24 +97,43 @@ TEST_F(GpgmeSignerTest, RejectsUnusableKeyFilesAtStartup) {
     EXPECT_EQ(signer.error().code, core::Errc::Invalid);
     EXPECT_NE(signer.error().message.find(needle), std::string::npos) << signer.error().message;
   };
-  expectInvalid({"", {}}, "--gpg-key-file");
-  expectInvalid({gpg_.home() + "/missing.key", {}}, "cannot read key file");
-  expectInvalid({gpg_.writeFile("garbage.key", "not a key at all\n"), {}}, "neither an ASCII-armored");
-  expectInvalid({gpg_.writeFile("empty.key", ""), {}}, "neither an ASCII-armored");
-  expectInvalid({gpg_.writeFile("bad-armor.key",
-                                "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nAAAA\n-----END PGP PRIVATE KEY BLOCK-----\n"),
-                 {}},
+  expectInvalid(keyFileOptions(""), "--gpg-key-file");
+  expectInvalid(keyFileOptions(gpg_.home() + "/missing.key"), "cannot read key file");
+  expectInvalid(keyFileOptions(gpg_.writeFile("garbage.key", "not a key at all\n")), "neither an ASCII-armored");
+  expectInvalid(keyFileOptions(gpg_.writeFile("empty.key", "")), "neither an ASCII-armored");
+  expectInvalid(keyFileOptions(gpg_.writeFile(
+                    "bad-armor.key",
+                    "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nAAAA\n-----END PGP PRIVATE KEY BLOCK-----\n")),
                 "no OpenPGP key");
-  expectInvalid({gpg_.writeFile("huge.key", std::string((1 << 20) + 10, 'A')), {}}, "larger than 1 MiB");
+  expectInvalid(keyFileOptions(gpg_.writeFile("huge.key", std::string((1 << 20) + 10, 'A'))), "larger than 1 MiB");
 
   const std::string fpr = gpg_.generateKey();
-  expectInvalid({gpg_.writeFile("public.key", gpg_.exportPublic(fpr)), {}}, "no secret key");
+  expectInvalid(keyFileOptions(gpg_.writeFile("public.key", gpg_.exportPublic(fpr))), "no secret key");
 
   const std::string other = gpg_.generateKey(KeyOptions::named("Other <other@opendepot.invalid>"));
-  expectInvalid({gpg_.writeFile("two.key", gpg_.exportSecret(fpr) + gpg_.exportSecret(other)), {}},
+  expectInvalid(keyFileOptions(gpg_.writeFile("two.key", gpg_.exportSecret(fpr) + gpg_.exportSecret(other))),
                 "2 secret keys");
-  expectInvalid({gpg_.writeFile("ok.key", gpg_.exportSecret(fpr)), {gpg_.home() + "/missing.pub"}},
+  expectInvalid(keyFileOptions(gpg_.writeFile("ok.key", gpg_.exportSecret(fpr)), {gpg_.home() + "/missing.pub"}),
                 "cannot read key file");
+  // The key in memory (the Secret's variable) is named by its source in errors.
+  GpgmeSignerOptions from_env;
+  from_env.private_key = "not a key at all";
+  from_env.private_key_source = "OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64";
+  expectInvalid(from_env, "OPENDEPOT_PROVIDER_GPG_PRIVATE_KEY_BASE64");
+}
+
+TEST_F(GpgmeSignerTest, CreateTakesAKeyInMemoryWithPreviousKeyFiles) {
+  const std::string old_fpr = gpg_.generateKey(KeyOptions::named("Old <old@opendepot.invalid>"));
+  const std::string fpr = gpg_.generateKey();
+  GpgmeSignerOptions o;
+  o.private_key = core::base64Encode(gpg_.exportSecret(fpr));  // as the Secret holds it
+  o.previous_key_files = {gpg_.writeFile("old.pub", gpg_.exportPublic(old_fpr))};
+  auto signer = GpgmeSigner::create(loop_, pool_, o);
+  ASSERT_TRUE(signer.ok()) << signer.error().message;
+  const auto keys = (*signer)->publicKeys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].key_id, fpr.substr(24));
+  EXPECT_EQ(keys[1].key_id, old_fpr.substr(24));
 }
 
 TEST_F(GpgmeSignerTest, SignsWithSigningSubkeyAndPublishesPrimaryKeyId) {
@@ -154,7 +180,7 @@ TEST_F(GpgmeSignerTest, RotationPublishesOldKeysAfterCurrentAndOldSignaturesStil
   const std::string old_pub = gpg_.writeFile("old.pub", gpg_.exportPublic(old_fpr));
   // The current key listed again among the old ones is published once.
   const std::string new_pub = gpg_.writeFile("new.pub", gpg_.exportPublic(new_fpr));
-  auto signer = GpgmeSigner::create(loop_, pool_, GpgmeSignerOptions{key_file, {old_pub, new_pub}});
+  auto signer = GpgmeSigner::create(loop_, pool_, keyFileOptions(key_file, {old_pub, new_pub}));
   ASSERT_TRUE(signer.ok()) << signer.error().message;
 
   const auto keys = (*signer)->publicKeys();
